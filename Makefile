@@ -1,0 +1,61 @@
+# netfleet.docker — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VBIN := $(VENV)/bin
+LAB_HOSTS ?= 3
+LAB_IMAGE ?= trixie
+export LAB_HOSTS LAB_IMAGE
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help demo test venv deps engine link sanity unit integration lab-up lab-down lab-test molecule build pin bench clean test-image docs
+
+help:
+	@echo "make demo        lab fleet up + playbooks/site.yml against it"
+	@echo "make test        install what is missing, start dockerd, run every check"
+	@echo "make venv        .venv with ansible-playbook, ansible-doc, ansible-galaxy"
+	@echo "make lab-up / lab-down   (LAB_HOSTS=$(LAB_HOSTS) LAB_IMAGE=$(LAB_IMAGE))"
+	@echo "make bench       benchmarks against the incumbent and the SDK floor"
+
+$(VENV)/.stamp: requirements.txt
+	@test -x $(VBIN)/python || $(PY) -m venv $(VENV)
+	$(VBIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.stamp link
+
+# The checkout is the collection; ansible.cfg looks for it under .collections/.
+link:
+	@mkdir -p .collections/ansible_collections/netfleet
+	@ln -sfn ../../.. .collections/ansible_collections/netfleet/docker
+
+deps:
+	@bash scripts/install-deps.sh
+
+engine: deps
+	@bash scripts/ensure-engine.sh
+
+test-image: engine
+	@bash scripts/test-image.sh
+
+test: deps engine venv test-image
+	@bash scripts/run-tests.sh
+
+sanity: venv
+	@bash scripts/run-tests.sh sanity
+
+unit: venv
+	@bash scripts/run-tests.sh unit
+
+integration: venv engine test-image
+	@bash scripts/run-tests.sh integration
+
+build: venv
+	$(VBIN)/ansible-galaxy collection build --force --output-path .tmp/
+
+pin:
+	$(PY) -m venv .tmp/pin-venv && .tmp/pin-venv/bin/pip install -q -r requirements.in
+	(echo '# Pinned, complete set for .venv (generated from requirements.in by `make pin`).'; .tmp/pin-venv/bin/pip freeze) > requirements.txt
+
+clean:
+	rm -rf .tmp tests/output

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection to the Docker engine: options, SDK import guard, error translation, version gates.
+
+Every module of the collection connects through :func:`connect`, so a missing SDK, an
+unreachable engine or an engine too old for an option reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+try:
+    import docker
+    import docker.errors
+    import docker.tls
+    import requests
+    import requests.adapters
+    DOCKER_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    docker = None
+    requests = None
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
+MIN_SDK_VERSION = (7, 1)
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, aliases=['docker_url'],
+                     fallback=(env_fallback, ['DOCKER_HOST'])),
+    tls=dict(type='bool', default=False),
+    validate_certs=dict(type='bool', default=False, aliases=['tls_verify'],
+                        fallback=(env_fallback, ['DOCKER_TLS_VERIFY'])),
+    ca_path=dict(type='path', aliases=['ca_cert', 'tls_ca_cert']),
+    client_cert=dict(type='path', aliases=['tls_client_cert', 'cert_path']),
+    client_key=dict(type='path', aliases=['tls_client_key', 'key_path'], no_log=True),
+    tls_hostname=dict(type='str', fallback=(env_fallback, ['DOCKER_TLS_HOSTNAME'])),
+    api_version=dict(type='str', default='auto', aliases=['docker_api_version'],
+                     fallback=(env_fallback, ['DOCKER_API_VERSION'])),
+    timeout=dict(type='int', default=60, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
+)
+
+# Engine releases that added or removed something a module may ask for. Keys are the names
+# returned in docker_net_info's `features`; values are (first version with it, first without).
+ENGINE_FEATURES = {
+    'legacy_kv_overlay': (None, (23, 0)),
+    'dockerd_validate': ((23, 0), None),
+    'default_network_opts': ((24, 0), None),
+    'ip_forward_no_drop': ((28, 0), None),
+    'config_only_networks': ((17, 6), None),
+    'endpoint_mac_address': ((25, 0), None),
+}
+
+
+class EngineError(Exception):
+    """A failure worth showing the operator as is: it names the object, the problem and the fix."""
+
+
+def parse_version(text):
+    """'20.10.24+dfsg1' -> (20, 10, 24); '1.41' -> (1, 41). Unparseable parts count as 0."""
+    parts = []
+    for piece in re.split(r'[.\-+~]', str(text))[:3]:
+        match = re.match(r'\d+', piece)
+        if not match:
+            break
+        parts.append(int(match.group(0)))
+    return tuple(parts) or (0,)
+
+
+def version_text(version):
+    return '.'.join(str(part) for part in version)
+
+
+def features_for(engine_version):
+    """Map every known feature to whether an engine of this version has it."""
+    result = {}
+    for name, (since, until) in ENGINE_FEATURES.items():
+        present = True
+        if since is not None and engine_version < since:
+            present = False
+        if until is not None and engine_version >= until:
+            present = False
+        result[name] = present
+    return result
+
+
+if requests is not None:
+    class _PinnedHostnameAdapter(requests.adapters.HTTPAdapter):
+        """Checks the engine's certificate against tls_hostname instead of the URL's host."""
+
+        def __init__(self, hostname, **kwargs):
+            self._hostname = hostname
+            super().__init__(**kwargs)
+
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs['assert_hostname'] = self._hostname
+            kwargs['server_hostname'] = self._hostname
+            return super().init_poolmanager(*args, **kwargs)
+
+
+def _tls_settings(params):
+    cert_dir = os.environ.get('DOCKER_CERT_PATH')
+    ca_path, cert, key = params.get('ca_path'), params.get('client_cert'), params.get('client_key')
+    if cert_dir:
+        ca_path = ca_path or os.path.join(cert_dir, 'ca.pem')
+        cert = cert or os.path.join(cert_dir, 'cert.pem')
+        key = key or os.path.join(cert_dir, 'key.pem')
+    use_tls = params.get('tls') or params.get('validate_certs')
+    return use_tls, ca_path, cert, key
+
+
+class Engine:
+    """One connection to one engine, with what a module needs to know about it."""
+
+    def __init__(self, api, endpoint):
+        self.api = api
+        self.endpoint = endpoint
+        self._version_info = None
+
+    @property
+    def version_info(self):
+        if self._version_info is None:
+            self._version_info = self.call('read the engine version', self.api.version)
+        return self._version_info
+
+    @property
+    def engine_version(self):
+        return parse_version(self.version_info.get('Version', '0'))
+
+    @property
+    def api_version(self):
+        return parse_version(self.api.api_version)
+
+    def features(self):
+        return features_for(self.engine_version)
+
+    def require_api(self, minimum, option, owner=None):
+        """Fail naming the option and the minimum API version when the connection speaks an older one."""
+        if self.api_version < parse_version(minimum):
+            where = " of %s" % owner if owner else ''
+            raise EngineError(
+                "option '%s'%s needs Docker API %s or later, but the engine at %s speaks API %s "
+                "(engine %s); upgrade the engine or drop the option"
+                % (option, where, minimum, self.endpoint, self.api.api_version,
+                   self.version_info.get('Version', '?')))
+
+    def require_engine(self, feature, what):
+        since, until = ENGINE_FEATURES[feature]
+        version = self.engine_version
+        if since is not None and version < since:
+            raise EngineError('%s needs Docker %s or later; the engine at %s is %s'
+                              % (what, version_text(since), self.endpoint, version_text(version)))
+        if until is not None and version >= until:
+            raise EngineError('%s was removed in Docker %s; the engine at %s is %s'
+                              % (what, version_text(until), self.endpoint, version_text(version)))
+
+    def call(self, doing, func, *args, **kwargs):
+        """Run one SDK call; turn its failure into an EngineError that says what we were doing."""
+        try:
+            return func(*args, **kwargs)
+        except docker.errors.APIError as exc:
+            raise EngineError('the engine at %s refused to %s: %s'
+                              % (self.endpoint, doing, api_error_text(exc)))
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise EngineError(unreachable_message(self.endpoint, exc))
+
+    def post_json(self, doing, path, body, params=None):
+        """POST a JSON body to an API path the SDK has no helper for (e.g. ConfigOnly networks)."""
+        def _post():
+            response = self.api._post_json(self.api._url(path), data=body, params=params)
+            return self.api._result(response, json=True)
+        return self.call(doing, _post)
+
+
+def api_error_text(exc):
+    explanation = getattr(exc, 'explanation', None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode('utf-8', 'replace')
+    status = getattr(exc, 'status_code', None)
+    text = explanation or str(exc)
+    return '%s (HTTP %s)' % (text, status) if status else text
+
+
+def is_conflict(exc):
+    return getattr(exc, 'status_code', None) == 409
+
+
+def unreachable_message(endpoint, exc):
+    hint = 'is dockerd running (systemctl status docker) and is the socket path right?'
+    if endpoint.startswith('unix://'):
+        path = endpoint[len('unix://'):]
+        if not os.path.exists(path):
+            hint = 'no socket exists at %s: start dockerd (systemctl start docker) or set docker_host' % path
+        elif not os.access(path, os.R_OK | os.W_OK):
+            hint = 'the socket exists but this user may not use it: become root or join the docker group'
+    elif endpoint.startswith('tcp://'):
+        hint = ('check that dockerd listens on that address (daemon.json "hosts"), that no firewall '
+                'blocks it, and that tls / validate_certs match the engine')
+    return ('cannot reach the Docker engine at %s (%s); %s. Set docker_host or DOCKER_HOST to '
+            'point elsewhere.' % (endpoint, exc, hint))
+
+
+def connect(module):
+    """Connect with the module's connection options; fail the module with a clear message if we cannot."""
+    if docker is None:
+        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python >= %s)' % version_text(MIN_SDK_VERSION)),
+                         exception=DOCKER_IMPORT_ERROR)
+    if parse_version(docker.__version__) < MIN_SDK_VERSION:
+        minimum = version_text(MIN_SDK_VERSION)
+        module.fail_json(msg='Docker SDK for Python %s is too old; this collection needs %s or later '
+                             '(pip install "docker>=%s")' % (docker.__version__, minimum, minimum))
+    params = module.params
+    endpoint = params['docker_host'] or DEFAULT_DOCKER_HOST
+    use_tls, ca_path, cert, key = _tls_settings(params)
+    tls_config = False
+    if use_tls:
+        for label, path in (('ca_path', ca_path), ('client_cert', cert), ('client_key', key)):
+            if path and not os.path.exists(path):
+                module.fail_json(msg='%s %s does not exist; fix the path or unset DOCKER_CERT_PATH' % (label, path))
+        client_cert = (cert, key) if cert and key else None
+        if bool(cert) != bool(key):
+            module.fail_json(msg='client_cert and client_key go together; give both or neither')
+        try:
+            tls_config = docker.tls.TLSConfig(client_cert=client_cert, ca_cert=ca_path,
+                                              verify=(ca_path or True) if params['validate_certs'] else False)
+        except docker.errors.TLSParameterError as exc:
+            module.fail_json(msg='invalid TLS settings for %s: %s' % (endpoint, exc))
+        if endpoint.startswith('tcp://'):
+            endpoint_url = 'https://' + endpoint[len('tcp://'):]
+        else:
+            endpoint_url = endpoint
+    else:
+        endpoint_url = endpoint
+    version = params['api_version'] or 'auto'
+    try:
+        api = docker.APIClient(base_url=endpoint_url, version=version, timeout=params['timeout'], tls=tls_config)
+    except docker.errors.DockerException as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or \
+                'Connection' in str(exc) or 'connect' in str(exc):
+            module.fail_json(msg=unreachable_message(endpoint, exc))
+        module.fail_json(msg='cannot use the Docker engine at %s: %s' % (endpoint, exc))
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        module.fail_json(msg=unreachable_message(endpoint, exc))
+    if use_tls and params.get('tls_hostname'):
+        api.mount('https://', _PinnedHostnameAdapter(params['tls_hostname']))
+    return Engine(api, endpoint)

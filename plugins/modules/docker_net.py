@@ -1,0 +1,359 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: docker_net
+short_description: Docker networks of any driver, one or a batch, with safe recreate
+version_added: 0.1.0
+description:
+  - Creates, changes and removes Docker networks (bridge, macvlan, ipvlan, overlay, plugins) and
+    the container endpoints on them.
+  - One network with O(name), or many with O(networks) in a single task over one connection and
+    one listing of the engine's networks.
+  - Docker cannot change a network in place. When an immutable property differs the network is
+    removed and recreated, and every endpoint (running and stopped containers, static IPv4/IPv6,
+    aliases, links, driver options) is restored exactly. Whatever would prevent that (a static
+    address outside the new subnet) fails the task before anything changes.
+  - The whole request is validated and planned before any change; a bad item in a batch leaves
+    every network untouched.
+  - Networks are found by exact name or full ID, never by prefix.
+options:
+  name:
+    description:
+      - Name of the single network to manage. Mutually exclusive with O(networks).
+    type: str
+  networks:
+    description:
+      - Many networks in one task. Each item takes the per-network options of this module; an
+        option an item does not set is taken from the task's top level, so common settings
+        (O(driver), O(labels), connection options) are written once.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the network.
+        type: str
+        required: true
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+      driver:
+        description: See O(driver).
+        type: str
+      driver_options:
+        description: See O(driver_options).
+        type: dict
+      mtu:
+        description: See O(mtu).
+        type: int
+      internal:
+        description: See O(internal).
+        type: bool
+      attachable:
+        description: See O(attachable).
+        type: bool
+      scope:
+        description: See O(scope).
+        type: str
+        choices: [local, global, swarm]
+      enable_ipv6:
+        description: See O(enable_ipv6).
+        type: bool
+      labels:
+        description: See O(labels).
+        type: dict
+      ipam:
+        description: See O(ipam).
+        type: dict
+        suboptions:
+          driver:
+            description: IPAM driver.
+            type: str
+          options:
+            description: IPAM driver options.
+            type: dict
+          config:
+            description: Address pools.
+            type: list
+            elements: dict
+            suboptions:
+              subnet:
+                description: Subnet in CIDR form.
+                type: str
+                required: true
+              gateway:
+                description: Gateway address inside the subnet.
+                type: str
+              ip_range:
+                description: Range inside the subnet that automatic addresses come from.
+                type: str
+                aliases: [iprange]
+              aux_addresses:
+                description: Addresses reserved in the subnet, name to address.
+                type: dict
+      config_only:
+        description: See O(config_only).
+        type: bool
+      config_from:
+        description: See O(config_from).
+        type: str
+      connected:
+        description: See O(connected).
+        type: list
+        elements: raw
+      connected_exclusive:
+        description: See O(connected_exclusive).
+        type: bool
+      recreate:
+        description: See O(recreate).
+        type: str
+        choices: [auto, never]
+      force:
+        description: See O(force).
+        type: bool
+  state:
+    description:
+      - V(present) creates the network or brings it to the requested settings; V(absent) removes it.
+      - Defaults to V(present).
+    type: str
+    choices: [present, absent]
+  driver:
+    description:
+      - Network driver (V(bridge), V(macvlan), V(ipvlan), V(overlay) or an installed plugin).
+      - New networks default to V(bridge); an existing network's driver is compared only when given.
+      - A driver the engine does not have fails before anything changes, listing the ones it has.
+    type: str
+  driver_options:
+    description:
+      - Driver options. Values of any type; booleans become V(true)/V(false), numbers their decimal
+        text, and V(true) also matches what the engine may report as C(1) or C(True).
+      - Only the keys given are compared.
+    type: dict
+  mtu:
+    description:
+      - MTU, as the driver option C(com.docker.network.driver.mtu). For overlay networks give the
+        underlay MTU; Docker subtracts the VXLAN overhead itself.
+    type: int
+  internal:
+    description: Restrict external access (no default route, no masquerading).
+    type: bool
+  attachable:
+    description: Let standalone containers attach to a swarm-scoped network.
+    type: bool
+  scope:
+    description: Network scope; V(swarm) for swarm overlays and swarm-wide macvlan (with O(config_from)).
+    type: str
+    choices: [local, global, swarm]
+  enable_ipv6:
+    description:
+      - Enable IPv6. Required as V(true) when O(ipam.config) holds an IPv6 subnet.
+    type: bool
+  labels:
+    description:
+      - Labels. Only the keys given are compared; labels the task does not name are kept on recreate.
+      - Docker cannot change labels in place, so a different value recreates the network.
+    type: dict
+  ipam:
+    description:
+      - IP address management.
+    type: dict
+    suboptions:
+      driver:
+        description: IPAM driver; the engine's is C(default).
+        type: str
+      options:
+        description: IPAM driver options; only the keys given are compared.
+        type: dict
+      config:
+        description:
+          - Address pools, IPv4 and IPv6, in any order.
+          - Subnets must not overlap each other nor the subnets of other networks on the engine
+            (the error names the other network).
+          - An omitted gateway lets the engine pick one and is not compared afterwards.
+        type: list
+        elements: dict
+        suboptions:
+          subnet:
+            description: Subnet in CIDR form, without host bits (V(10.10.0.0/24), V(fd00:10::/64)).
+            type: str
+            required: true
+          gateway:
+            description: Gateway address inside the subnet.
+            type: str
+          ip_range:
+            description: Range inside the subnet that automatic addresses come from.
+            type: str
+            aliases: [iprange]
+          aux_addresses:
+            description: Addresses inside the subnet the engine must not hand out, name to address.
+            type: dict
+  config_only:
+    description: Create a configuration-only network, whose settings other networks use with O(config_from).
+    type: bool
+  config_from:
+    description: Take driver options and IPAM from this config-only network (which must exist or be in the same batch).
+    type: str
+  connected:
+    description:
+      - Containers that must have an endpoint on the network. Each item is a container name, or a
+        dict with C(container) and any of C(ipv4_address), C(ipv6_address), C(aliases), C(links)
+        (C(name) or C(name:alias)), C(driver_opts).
+      - An endpoint whose settings differ is disconnected and reconnected with the requested ones.
+      - Containers not listed are left alone unless O(connected_exclusive=true).
+    type: list
+    elements: raw
+  connected_exclusive:
+    description:
+      - Disconnect containers that are not listed in O(connected). Defaults to V(false).
+    type: bool
+  recreate:
+    description:
+      - V(auto) removes and recreates the network when an immutable property differs, restoring
+        every endpoint. V(never) fails instead and says what differs. Defaults to V(auto).
+    type: str
+    choices: [auto, never]
+  force:
+    description:
+      - With O(state=absent), disconnect attached containers (running or stopped) before removing.
+        Without it, removing a network that has endpoints fails and lists them. Defaults to V(false).
+    type: bool
+extends_documentation_fragment:
+  - netfleet.docker.docker
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly the actions a real run takes.
+  diff_mode:
+    support: full
+    description: Before and after per network.
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net_info
+'''
+
+EXAMPLES = r'''
+- name: One bridge network with a fixed subnet
+  netfleet.docker.docker_net:
+    name: backend
+    ipam:
+      config:
+        - subnet: 10.20.0.0/24
+          gateway: 10.20.0.1
+
+- name: A batch in one task, common settings at the top level
+  netfleet.docker.docker_net:
+    labels:
+      owner: platform
+    networks:
+      - name: web
+        ipam: {config: [{subnet: 10.20.1.0/24}]}
+      - name: db
+        internal: true
+        ipam: {config: [{subnet: 10.20.2.0/24}]}
+      - name: dual
+        enable_ipv6: true
+        ipam:
+          config:
+            - subnet: 10.20.3.0/24
+            - subnet: fd00:20:3::/64
+
+- name: Endpoints with static addresses and aliases (kept across a recreate)
+  netfleet.docker.docker_net:
+    name: backend
+    connected:
+      - container: api
+        ipv4_address: 10.20.0.10
+        aliases: [api.internal]
+      - worker
+
+- name: Refuse to recreate; report what differs instead
+  netfleet.docker.docker_net:
+    name: backend
+    labels: {tier: gold}
+    recreate: never
+
+- name: Remove, disconnecting whatever is attached
+  netfleet.docker.docker_net:
+    name: old_net
+    state: absent
+    force: true
+
+- name: Talk to a remote engine over TLS for every module of the collection
+  module_defaults:
+    group/netfleet.docker.docker:
+      docker_host: tcp://docker1.example.com:2376
+      validate_certs: true
+      ca_path: /etc/docker/certs/ca.pem
+      client_cert: /etc/docker/certs/cert.pem
+      client_key: /etc/docker/certs/key.pem
+  block:
+    - netfleet.docker.docker_net:
+        name: backend
+'''
+
+RETURN = r'''
+networks:
+  description: One entry per network of the task, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Network name.
+      type: str
+      sample: backend
+    id:
+      description: Network ID after the task (none for a network created in check mode).
+      type: str
+    action:
+      description: What happened (or, in check mode, would happen).
+      type: str
+      sample: recreated
+      choices: [created, recreated, removed, unchanged, endpoints-changed]
+    changes:
+      description: Field paths that differed, e.g. C(labels.tier), C(ipam.config[10.20.0.0/24].gateway), C(connected[api].aliases).
+      type: list
+      elements: str
+    differences:
+      description: The same differences with the wanted and the actual value.
+      type: list
+      elements: dict
+    steps:
+      description: The engine operations in order (C(disconnect api), C(remove), C(create), C(connect api)).
+      type: list
+      elements: str
+network:
+  description: The inspected network after the task (single-network form only; empty when removed).
+  returned: when O(name) is used
+  type: dict
+problems:
+  description: Every problem found while validating a failed request.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.docker.plugins.module_utils import network_task
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=network_task.argument_spec(),
+        mutually_exclusive=[('name', 'networks')],
+        required_one_of=[('name', 'networks')],
+        supports_check_mode=True,
+    )
+    network_task.run(module)
+
+
+if __name__ == '__main__':
+    main()
