@@ -51,7 +51,7 @@ integration: venv engine test-image
 	@bash scripts/run-tests.sh integration
 
 build: venv
-	$(VBIN)/ansible-galaxy collection build --force --output-path .tmp/
+	@mkdir -p .tmp && $(VBIN)/ansible-galaxy collection build --force --output-path .tmp/
 
 pin:
 	$(PY) -m venv .tmp/pin-venv && .tmp/pin-venv/bin/pip install -q -r requirements.in
@@ -59,3 +59,43 @@ pin:
 
 clean:
 	rm -rf .tmp tests/output
+
+# ---- the lab: a fleet of Docker hosts on this machine (docs/lab.md) ----------------------
+# LAB_HOSTS, LAB_IMAGE (trixie|bookworm), LAB_IMAGES (per host, e.g. trixie,bookworm),
+# LAB_SECOND_NIC=1, LAB_MIRROR, NETFLEET_CACHE are read by lab/labctl.py.
+.PHONY: lab-image lab-status
+LABCTL := $(VBIN)/python lab/labctl.py
+
+lab-image: venv
+	@$(LABCTL) image $(if $(LAB_IMAGES),all,$(LAB_IMAGE))
+
+lab-up: venv
+	@$(LABCTL) up
+
+lab-down: venv
+	@$(LABCTL) down
+
+lab-status: venv
+	@$(LABCTL) status
+
+lab-test: venv
+	@bash lab/run-lab-tests.sh
+
+demo: lab-up
+	$(VBIN)/ansible-playbook -i lab/inventory.yml playbooks/site.yml
+
+# --- benchmarks (issue 7) -------------------------------------------------------------------
+# `make bench`: docker_net (batch, loop) vs community.docker's docker_network loop vs the SDK floor,
+# N=50 and 200; writes benchmarks/results/<timestamp>.json and refreshes docs/benchmarks.md.
+# `make bench BENCH_QUICK=1`: N=10, one repetition, a smoke run. More knobs: BENCH_ARGS=--help.
+BENCH_VENV := .venv-bench
+BENCH_QUICK ?=
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.stamp: benchmarks/requirements-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements-bench.txt
+	@touch $@
+
+bench: venv engine $(BENCH_VENV)/.stamp
+	$(VBIN)/python benchmarks/run_bench.py $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)

@@ -46,7 +46,7 @@ stage_unit() {
 
 stage_integration() {
   local dest; dest=$(collection_copy)
-  (cd "$dest" && "$VBIN/ansible-test" integration --local --python 3.11 --color no -v "$@")
+  (cd "$dest" && "$VBIN/ansible-test" integration --local --allow-destructive --python 3.11 --color no -v "$@")
 }
 
 stage_lab() {

@@ -195,7 +195,7 @@ def unreachable_message(endpoint, exc):
     if endpoint.startswith('unix://'):
         path = endpoint[len('unix://'):]
         if not os.path.exists(path):
-            hint = 'no socket exists at %s: start dockerd (systemctl start docker) or set docker_host' % path
+            hint = 'no socket exists at %s: start dockerd (systemctl start docker)' % path
         elif not os.access(path, os.R_OK | os.W_OK):
             hint = 'the socket exists but this user may not use it: become root or join the docker group'
     elif endpoint.startswith('tcp://'):
@@ -239,6 +239,9 @@ def connect(module):
     version = params['api_version'] or 'auto'
     try:
         api = docker.APIClient(base_url=endpoint_url, version=version, timeout=params['timeout'], tls=tls_config)
+    except docker.errors.InvalidVersion as exc:
+        module.fail_json(msg="api_version '%s' cannot be used with the engine at %s: %s; set api_version: auto "
+                             "(or DOCKER_API_VERSION) to negotiate, or give 1.24 or later" % (version, endpoint, exc))
     except docker.errors.DockerException as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or \

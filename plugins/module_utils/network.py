@@ -17,7 +17,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils.client import Engi
 from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import (
     connect_kwargs, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
-    OPTION_MIN_API, create_body, diff_views, inspected_view, network_address_space, target_view)
+    OPTION_MIN_API, PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, target_view)
 
 try:
     import docker.errors as docker_errors
@@ -166,6 +166,12 @@ class NetworkManager:
                 existing = self.find(desired.name)
             except PlanError as exc:
                 problems.extend(exc.problems)
+                continue
+            if existing is not None and existing['Name'] in PREDEFINED_NETWORKS:
+                # Named by its full ID: the name check in DesiredNetwork could not see it.
+                problems.append("network '%s' is dockerd's predefined network '%s' and cannot be changed or removed "
+                                "here; configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead"
+                                % (desired.name, existing['Name']))
                 continue
             plan = NetworkPlan(desired, existing)
             try:

@@ -123,6 +123,11 @@ class DesiredNetwork:
                 raise SpecError('%s: mtu %s contradicts driver_options[%s]=%s; set only one of them'
                                 % (owner, request['mtu'], MTU_OPTION, options[MTU_OPTION]))
             options[MTU_OPTION] = request['mtu']
+        elif MTU_OPTION in options:
+            text = option_text(options[MTU_OPTION]).strip()
+            if not text.isdigit() or not 68 <= int(text) <= 65535:
+                raise SpecError("%s: driver_options[%s] is '%s', not an MTU; use a whole number 68..65535 "
+                                "(the underlay MTU, e.g. 1500), or set mtu instead" % (owner, MTU_OPTION, options[MTU_OPTION]))
         if options:
             self.raw_driver_options = options
             view['driver_options'] = dict((str(k), option_text(v)) for k, v in options.items())
@@ -140,6 +145,11 @@ class DesiredNetwork:
             except ipam.IpamError as exc:
                 raise SpecError(str(exc))
             v6 = [pool['subnet'] for pool in ipam_view['config'] if ipam.pool_is_ipv6(pool)]
+            v4 = [pool['subnet'] for pool in ipam_view['config'] if not ipam.pool_is_ipv6(pool)]
+            if (request.get('driver') or 'bridge') == 'bridge' and (len(v4) > 1 or len(v6) > 1):
+                several = v4 if len(v4) > 1 else v6
+                raise SpecError('%s: the bridge driver takes one IPv4 and one IPv6 subnet, not %s; '
+                                'merge them into one larger subnet or use separate networks' % (owner, ' and '.join(several)))
             if v6 and not request.get('enable_ipv6'):
                 raise SpecError('%s: subnet %s is IPv6 but enable_ipv6 is not true; add enable_ipv6: true '
                                 'or drop the IPv6 subnet' % (owner, v6[0]))
@@ -294,7 +304,7 @@ def create_body(name, view):
         IPAM=dict(Driver=view['ipam']['driver'] or 'default', Options=view['ipam']['options'],
                   Config=[_pool_body(pool) for pool in view['ipam']['config']]),
     )
-    if view.get('scope'):
+    if view.get('scope') and not view.get('config_only'):  # the engine refuses any Scope on a config-only network
         body['Scope'] = view['scope']
     if view.get('config_only'):
         body['ConfigOnly'] = True

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only facts: networks with their endpoints, and the engine's network configuration."""
+
+from __future__ import annotations
+
+from ansible_collections.netfleet.docker.plugins.module_utils.client import features_for, parse_version
+from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import snapshot
+from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import inspected_view
+
+try:
+    import docker.errors as docker_errors
+except ImportError:  # pragma: no cover - client.connect() reports the missing SDK first
+    docker_errors = None
+
+
+def select_networks(networks, names=None):
+    """Networks matching the names exactly (name or full ID), plus the names that matched nothing."""
+    if not names:
+        return sorted(networks, key=lambda net: net['Name']), []
+    selected, missing = [], []
+    for name in names:
+        found = [net for net in networks if net['Name'] == name or net['Id'] == name]
+        if found:
+            selected.extend(net for net in found if net not in selected)
+        else:
+            missing.append(name)
+    return selected, missing
+
+
+def endpoints_by_network(engine, wanted_names):
+    """Endpoints of running and stopped containers, keyed by network name, from one container listing."""
+    listing = engine.call('list containers', engine.api.containers, all=True)
+    result = dict((name, []) for name in wanted_names)
+    for summary in listing:
+        attached = [name for name in ((summary.get('NetworkSettings') or {}).get('Networks') or {}) if name in result]
+        if not attached:
+            continue
+        try:
+            container = engine.api.inspect_container(summary['Id'])
+        except docker_errors.NotFound:
+            continue  # removed between the listing and now
+        for name in attached:
+            endpoint = snapshot(container, name)
+            if endpoint is None:
+                continue
+            state = (container.get('State') or {}).get('Status')
+            result[name].append(dict(
+                container=endpoint['container'],
+                id=endpoint['id'],
+                state=state,
+                running=endpoint['running'],
+                ipv4_address=endpoint['address'] or endpoint['ipv4_address'],
+                ipv6_address=endpoint['ipv6'] or endpoint['ipv6_address'],
+                static_ipv4_address=endpoint['ipv4_address'],
+                static_ipv6_address=endpoint['ipv6_address'],
+                mac_address=endpoint['mac_address'],
+                aliases=endpoint['aliases'],
+                links=endpoint['links'],
+                driver_opts=endpoint['driver_opts'],
+            ))
+    for endpoints in result.values():
+        endpoints.sort(key=lambda endpoint: endpoint['container'])
+    return result
+
+
+def network_facts(network, endpoints):
+    view = inspected_view(network)
+    facts = dict(name=network['Name'], id=network['Id'], created=network.get('Created'))
+    facts.update(view)
+    facts['ingress'] = bool(network.get('Ingress'))
+    if endpoints is not None:
+        facts['endpoints'] = endpoints
+    return facts
+
+
+def engine_facts(engine):
+    info = engine.call('read engine info', engine.api.info)
+    version = engine.version_info
+    swarm = info.get('Swarm') or {}
+    cluster = swarm.get('Cluster') or {}
+    bridge = None
+    try:
+        bridge = engine.api.inspect_network('bridge')
+    except docker_errors.NotFound:
+        pass
+    default_bridge = None
+    if bridge is not None:
+        view = inspected_view(bridge)
+        pools = view['ipam']['config']
+        default_bridge = dict(
+            subnet=pools[0]['subnet'] if pools else None,
+            gateway=pools[0]['gateway'] if pools else None,
+            mtu=view['driver_options'].get('com.docker.network.driver.mtu'),
+            options=view['driver_options'],
+        )
+    server_version = version.get('Version', '')
+    return dict(
+        server_version=server_version,
+        api_version=version.get('ApiVersion'),
+        min_api_version=version.get('MinAPIVersion'),
+        connection_api_version=engine.api.api_version,
+        os=info.get('OperatingSystem'),
+        kernel_version=info.get('KernelVersion'),
+        ipv4_forwarding=info.get('IPv4Forwarding'),
+        bridge_nf_iptables=info.get('BridgeNfIptables'),
+        bridge_nf_ip6tables=info.get('BridgeNfIp6tables'),
+        live_restore=info.get('LiveRestoreEnabled'),
+        network_drivers=sorted((info.get('Plugins') or {}).get('Network') or []),
+        default_address_pools=info.get('DefaultAddressPools'),
+        cluster_store=info.get('ClusterStore') or None,
+        cluster_advertise=info.get('ClusterAdvertise') or None,
+        swarm=dict(
+            state=swarm.get('LocalNodeState') or 'inactive',
+            node_id=swarm.get('NodeID') or None,
+            node_addr=swarm.get('NodeAddr') or None,
+            control_available=bool(swarm.get('ControlAvailable')),
+            cluster_id=cluster.get('ID') or None,
+            managers=swarm.get('Managers'),
+            nodes=swarm.get('Nodes'),
+        ),
+        default_bridge=default_bridge,
+    ), features_for(parse_version(server_version))
+
+
+def gather(engine, names=None, filters=None, endpoints=True, engine_config=True):
+    listing = engine.call('list networks', engine.api.networks, filters=filters or None)
+    selected, missing = select_networks(listing, names)
+    endpoint_map = endpoints_by_network(engine, [net['Name'] for net in selected]) if endpoints else {}
+    result = dict(
+        networks=[network_facts(net, endpoint_map.get(net['Name']) if endpoints else None) for net in selected],
+        missing=missing,
+    )
+    if engine_config:
+        result['engine'], result['features'] = engine_facts(engine)
+    return result

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: docker_net_info
+short_description: Facts about Docker networks, their endpoints and the engine's network configuration
+version_added: 0.1.0
+description:
+  - Lists networks (all, by exact name or ID, or by engine filters) with their endpoints, including
+    stopped containers, which C(docker network inspect) does not show.
+  - Reports the engine's network-relevant configuration (versions, swarm state, legacy cluster
+    store, default bridge) and which version-gated features it has.
+  - Changes nothing.
+options:
+  names:
+    description:
+      - Exact network names or full IDs. Names that match nothing are listed in RV(missing), not an error.
+      - All networks when omitted.
+    type: list
+    elements: str
+  filters:
+    description:
+      - "Engine-side filters, as for C(docker network ls --filter), e.g. C({driver: bridge, label: [tier=web]})."
+    type: dict
+  endpoints:
+    description: Include each network's endpoints.
+    type: bool
+    default: true
+  engine:
+    description: Include RV(engine) and RV(features).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - netfleet.docker.docker
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only.
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net
+'''
+
+EXAMPLES = r'''
+- name: Everything about two networks
+  netfleet.docker.docker_net_info:
+    names: [backend, frontend]
+  register: nets
+
+- name: Who is on backend, with addresses
+  ansible.builtin.debug:
+    msg: "{{ nets.networks[0].endpoints | map(attribute='ipv4_address') | list }}"
+
+- name: Only the engine facts, e.g. to choose a control plane
+  netfleet.docker.docker_net_info:
+    names: [none]
+    endpoints: false
+  register: engine
+
+- name: Fail early on an engine without the legacy KV overlay
+  ansible.builtin.assert:
+    that: engine.features.legacy_kv_overlay
+    fail_msg: "{{ engine.engine.server_version }} has no cluster-store; use swarm"
+'''
+
+RETURN = r'''
+networks:
+  description: Selected networks in the same shape docker_net compares, plus name, id and endpoints.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Network name.
+      type: str
+    id:
+      description: Full network ID.
+      type: str
+    driver:
+      description: Driver.
+      type: str
+    scope:
+      description: Scope (local, swarm, global).
+      type: str
+    ipam:
+      description: IPAM driver, options and canonical pools (subnet, gateway, ip_range, aux_addresses).
+      type: dict
+    endpoints:
+      description:
+        - Endpoints of running and stopped containers, sorted by container name.
+        - Each has container, id, state, running, ipv4_address, ipv6_address, static_ipv4_address,
+          static_ipv6_address, mac_address, aliases, links, driver_opts.
+      type: list
+      elements: dict
+      returned: when O(endpoints=true)
+missing:
+  description: Requested names that match no network.
+  returned: always
+  type: list
+  elements: str
+engine:
+  description:
+    - Network-relevant engine configuration - server_version, api_version, min_api_version,
+      connection_api_version, os, kernel_version, ipv4_forwarding, bridge_nf_iptables,
+      bridge_nf_ip6tables, live_restore, network_drivers, default_address_pools, cluster_store,
+      cluster_advertise, swarm (state, node_id, node_addr, control_available, cluster_id, managers,
+      nodes) and default_bridge (subnet, gateway, mtu, options).
+  returned: when O(engine=true)
+  type: dict
+features:
+  description:
+    - Version-gated features of this engine, each true or false.
+    - C(legacy_kv_overlay) (before 23.0), C(dockerd_validate) (23.0+), C(default_network_opts) (24.0+),
+      C(ip_forward_no_drop) (28.0+), C(config_only_networks) (17.06+), C(endpoint_mac_address) (25.0+).
+  returned: when O(engine=true)
+  type: dict
+  sample: {legacy_kv_overlay: true, dockerd_validate: false, default_network_opts: false, ip_forward_no_drop: false}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.docker.plugins.module_utils import client, network_info
+
+
+def main():
+    argument_spec = dict(
+        names=dict(type='list', elements='str'),
+        filters=dict(type='dict'),
+        endpoints=dict(type='bool', default=True),
+        engine=dict(type='bool', default=True),
+    )
+    argument_spec.update(client.CONNECTION_ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    engine = client.connect(module)
+    try:
+        facts = network_info.gather(engine, names=module.params['names'], filters=module.params['filters'],
+                                    endpoints=module.params['endpoints'], engine_config=module.params['engine'])
+    except client.EngineError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **facts)
+
+
+if __name__ == '__main__':
+    main()
