@@ -17,7 +17,8 @@ from ansible_collections.netfleet.docker.plugins.module_utils.client import Engi
 from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import (
     connect_kwargs, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
-    OPTION_MIN_API, PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, target_view)
+    OPTION_MIN_API, PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, subnet_family_problem,
+    target_view)
 
 try:
     import docker.errors as docker_errors
@@ -40,7 +41,8 @@ class PlanError(Exception):
 class NetworkPlan:
     def __init__(self, desired, existing):
         self.desired = desired
-        self.name = desired.name
+        # A network asked for by full ID keeps its real name (recreate must not rename it to the ID).
+        self.name = existing['Name'] if existing else desired.name
         self.existing = existing
         self.actual = inspected_view(existing) if existing else None
         self.target = None
@@ -220,6 +222,9 @@ class NetworkManager:
             problems.extend(self._driver_problems(desired))
             plan.action = CREATED
             plan.target = target_view(desired)
+            family = subnet_family_problem(desired.owner, plan.target)
+            if family:
+                problems.append(family)
             plan.steps = [dict(op='create')]
             for name, request in sorted(requests.items()):
                 endpoint = request_as_endpoint(request)
@@ -241,6 +246,9 @@ class NetworkManager:
                 problems.extend(self._driver_problems(desired))
             plan.action = RECREATED
             plan.target = target_view(desired, plan.actual)
+            family = subnet_family_problem(desired.owner, plan.target)
+            if family:
+                problems.append(family)
             restore = []
             for endpoint in current:
                 if desired.connected_exclusive and endpoint['container'] not in requests:
@@ -313,6 +321,9 @@ class NetworkManager:
         source_name = desired.view['config_from']
         source = self.find(source_name)
         in_batch = batch.get(source_name)
+        if in_batch is not None and in_batch.state == 'absent':
+            return ["%s: config_from names '%s', which this task removes; keep it or drop config_from"
+                    % (desired.owner, source_name)]
         if source is not None and source.get('ConfigOnly'):
             return []
         if source is None and in_batch is not None and in_batch.view.get('config_only') and in_batch.state == 'present':
@@ -358,12 +369,15 @@ class NetworkManager:
         """Removals free subnets first; config-only networks exist before networks that use them."""
         def rank(plan):
             if plan.action == REMOVED:
-                return 0
+                # A config-only network cannot go while a network still uses it.
+                return 0 if (plan.actual or {}).get('config_from') else 1
+            if plan.action == CREATED and plan.target.get('config_only'):
+                return 2
             if plan.action == RECREATED:
-                return 1
+                return 3
             if plan.action == CREATED:
-                return 2 if plan.target.get('config_only') else 3
-            return 4
+                return 4
+            return 5
         return sorted(plans, key=rank)
 
     def apply(self, plan):

@@ -145,11 +145,6 @@ class DesiredNetwork:
             except ipam.IpamError as exc:
                 raise SpecError(str(exc))
             v6 = [pool['subnet'] for pool in ipam_view['config'] if ipam.pool_is_ipv6(pool)]
-            v4 = [pool['subnet'] for pool in ipam_view['config'] if not ipam.pool_is_ipv6(pool)]
-            if (request.get('driver') or 'bridge') == 'bridge' and (len(v4) > 1 or len(v6) > 1):
-                several = v4 if len(v4) > 1 else v6
-                raise SpecError('%s: the bridge driver takes one IPv4 and one IPv6 subnet, not %s; '
-                                'merge them into one larger subnet or use separate networks' % (owner, ' and '.join(several)))
             if v6 and not request.get('enable_ipv6'):
                 raise SpecError('%s: subnet %s is IPv6 but enable_ipv6 is not true; add enable_ipv6: true '
                                 'or drop the IPv6 subnet' % (owner, v6[0]))
@@ -159,10 +154,15 @@ class DesiredNetwork:
             raise SpecError('%s: config_only and config_from exclude each other; a config-only network holds '
                             'the settings, another network uses them with config_from' % owner)
         if view.get('config_from'):
-            extra = [key for key in ('ipam', 'driver_options', 'enable_ipv6', 'internal') if key in view]
+            extra = [key for key in ('ipam', 'driver_options', 'enable_ipv6', 'internal', 'labels') if key in view]
             if extra:
                 raise SpecError('%s: with config_from the settings come from the config-only network; remove %s'
                                 % (owner, ', '.join(extra)))
+        if view.get('config_only'):
+            extra = [key for key in ('internal', 'attachable', 'scope') if view.get(key)]
+            if extra:
+                raise SpecError('%s: a config-only network holds only driver options and IPAM; set %s on the network '
+                                'that uses it with config_from' % (owner, ', '.join(extra)))
         return view
 
     @property
@@ -200,6 +200,19 @@ def inspected_view(network):
     )
 
 
+def subnet_family_problem(owner, view):
+    """The bridge driver takes at most one IPv4 and one IPv6 subnet (the engine refuses more)."""
+    if view.get('config_only') or (view.get('driver') or 'bridge') != 'bridge':
+        return None
+    pools = view['ipam']['config']
+    for family in (False, True):
+        subnets = [pool['subnet'] for pool in pools if ipam.pool_is_ipv6(pool) == family]
+        if len(subnets) > 1:
+            return ('%s: the bridge driver takes one IPv4 and one IPv6 subnet, not %s; merge them into one '
+                    'larger subnet or use separate networks' % (owner, ' and '.join(subnets)))
+    return None
+
+
 def network_address_space(view):
     if view.get('scope') in GLOBAL_SCOPES or view.get('driver') == 'overlay':
         return 'global'
@@ -210,7 +223,11 @@ def diff_views(desired, actual):
     """Field paths where the actual view differs from what was asked, each with wanted/actual values."""
     changes = []
     wanted = desired.view
+    # The engine stores config-only networks with driver "null" and scope "local" whatever was asked.
+    skipped = ('driver', 'scope') if wanted.get('config_only') else ()
     for key in ('driver', 'scope', 'internal', 'attachable', 'enable_ipv6', 'config_only', 'config_from'):
+        if key in skipped:
+            continue
         if key in wanted and wanted[key] != actual.get(key):
             changes.append(dict(path=key, wanted=wanted[key], actual=actual.get(key)))
     for key, raw in sorted(desired.raw_driver_options.items()):
@@ -272,6 +289,8 @@ def target_view(desired, actual=None):
     for key in ('driver', 'scope', 'internal', 'attachable', 'enable_ipv6', 'config_only', 'config_from'):
         if key in wanted:
             base[key] = wanted[key]
+    if actual is not None and wanted.get('config_only') and 'driver' not in wanted:
+        base['driver'] = None
     base['driver_options'].update(wanted.get('driver_options') or {})
     base['labels'].update(wanted.get('labels') or {})
     ipam_wanted = wanted.get('ipam') or {}
@@ -313,6 +332,9 @@ def create_body(name, view):
         # The engine refuses IPAM/options on a network that takes them from a config-only one.
         body.pop('Options')
         body['IPAM'] = dict(Driver='default', Config=[])
+        # Labels and EnableIPv6 come from the config-only network too; sending them back is refused.
+        body['Labels'] = {}
+        body['EnableIPv6'] = False
     return body
 
 

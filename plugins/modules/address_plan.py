@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: address_plan
+short_description: Plan stable, disjoint subnets for every host and network of a Docker fleet
+version_added: 0.1.0
+description:
+  - From supernets declared for the fleet, allocates for every host and every declared network a
+    subnet of the requested size, plus each host's C(bip), its C(default-address-pools) base,
+    and the swarm address pool, all disjoint.
+  - Skips excluded ranges (corporate, VPN), each host's own routes and addresses, and the ranges
+    Docker uses by default for local networks (172.17.0.0/16-172.31.0.0/16, 192.168.0.0/16). Set O(swarm_pool) so swarm
+    allocates from the plan instead of its default 10.0.0.0/8.
+  - >-
+    Stable. Allocations are kept in O(state_file) on the machine the module runs on (run it on
+    the controller with C(delegate_to: localhost) and C(run_once: true)); an allocation, once made,
+    never moves when hosts are added or removed. Hosts that leave keep their reservations until
+    listed in O(release).
+  - When the space runs out, fails naming the supernet, the prefix, how many are needed and how
+    many fit. Nothing is written then.
+options:
+  state_file:
+    description: JSON file holding the allocations. Created when missing.
+    type: path
+    required: true
+  supernets:
+    description: Named supernets the plan carves from, name to CIDR.
+    type: dict
+    required: true
+  exclude:
+    description: Ranges nothing may be allocated from.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      cidr:
+        description: The range.
+        type: str
+        required: true
+      reason:
+        description: Why (shown in messages).
+        type: str
+  hosts:
+    description: Every host of the fleet, e.g. C("{{ groups['docker_hosts'] }}").
+    type: list
+    elements: str
+    required: true
+  host_exclude:
+    description:
+      - Per host, routes and addresses that already exist there (gathered), host to list of CIDRs.
+    type: dict
+    default: {}
+  networks:
+    description: Networks every host gets.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Network name.
+        type: str
+        required: true
+      prefix:
+        description: Prefix length of each host's subnet.
+        type: int
+        required: true
+      supernet:
+        description: Supernet to take it from.
+        type: str
+        required: true
+  bip:
+    description: Give each host a default bridge (C(bip)) of this size; the gateway is the first address.
+    type: dict
+    suboptions:
+      prefix:
+        description: Prefix length.
+        type: int
+        required: true
+      supernet:
+        description: Supernet to take it from.
+        type: str
+        required: true
+  address_pools:
+    description: Give each host one C(default-address-pools) base of C(prefix), split by the engine into C(size) subnets.
+    type: dict
+    suboptions:
+      prefix:
+        description: Prefix length of the base.
+        type: int
+        required: true
+      size:
+        description: Prefix length of the networks the engine cuts from the base.
+        type: int
+        required: true
+      supernet:
+        description: Supernet to take it from.
+        type: str
+        required: true
+  swarm_pool:
+    description: The swarm's C(default_addr_pool) (one for the fleet) and its C(subnet_size).
+    type: dict
+    suboptions:
+      prefix:
+        description: Prefix length of the pool.
+        type: int
+        required: true
+      size:
+        description: Subnet size swarm cuts from it.
+        type: int
+        required: true
+      supernet:
+        description: Supernet to take it from.
+        type: str
+        required: true
+  avoid_docker_defaults:
+    description: Keep out of the ranges Docker hands out by default.
+    type: bool
+    default: true
+  release:
+    description: Hosts that left the fleet for good; their reservations are dropped.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description: Computes the plan and reports what would change in the state file without writing it.
+  diff_mode:
+    support: full
+    description: Allocations added and dropped.
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net
+'''
+
+EXAMPLES = r'''
+- name: Plan the fleet's addresses once, on the controller
+  netfleet.docker.address_plan:
+    state_file: "{{ inventory_dir }}/address_plan.json"
+    supernets:
+      fleet: 10.64.0.0/12
+      pools: 100.64.0.0/12
+    exclude:
+      - {cidr: 10.64.0.0/16, reason: corporate LAN}
+    hosts: "{{ groups['docker_hosts'] }}"
+    networks:
+      - {name: frontend, prefix: 26, supernet: fleet}
+      - {name: backend, prefix: 26, supernet: fleet}
+    bip: {prefix: 26, supernet: fleet}
+    address_pools: {prefix: 22, size: 26, supernet: pools}
+    swarm_pool: {prefix: 16, size: 24, supernet: fleet}
+  delegate_to: localhost
+  run_once: true
+  register: fleet_plan
+
+- name: Use a host's slice
+  netfleet.docker.docker_net:
+    name: frontend
+    ipam:
+      config:
+        - subnet: "{{ fleet_plan.plan.hosts[inventory_hostname].networks.frontend }}"
+'''
+
+RETURN = r'''
+plan:
+  description: The plan - C(hosts) (per host C(networks), C(bip), C(default_address_pools)) and C(swarm).
+  returned: success
+  type: dict
+  sample:
+    hosts:
+      dock1:
+        bip: 10.65.0.1/26
+        default_address_pools: [{base: 100.64.0.0/22, size: 26}]
+        networks: {frontend: 10.65.0.64/26}
+    swarm: {default_addr_pool: [10.66.0.0/16], subnet_size: 24}
+report:
+  description: Allocation keys that are new, kept, moved (no longer valid), kept for absent hosts, released.
+  returned: success
+  type: dict
+'''
+
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.netfleet.docker.plugins.module_utils import address_plan
+from ansible_collections.netfleet.docker.plugins.module_utils.ipam import NETADDR_IMPORT_ERROR, IpamError
+
+SLICE = dict(prefix=dict(type='int', required=True), supernet=dict(type='str', required=True))
+POOL = dict(SLICE, size=dict(type='int', required=True))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state_file=dict(type='path', required=True),
+            supernets=dict(type='dict', required=True),
+            exclude=dict(type='list', elements='dict', default=[],
+                         options=dict(cidr=dict(type='str', required=True), reason=dict(type='str'))),
+            hosts=dict(type='list', elements='str', required=True),
+            host_exclude=dict(type='dict', default={}),
+            networks=dict(type='list', elements='dict', default=[],
+                          options=dict(name=dict(type='str', required=True), **SLICE)),
+            bip=dict(type='dict', options=SLICE),
+            address_pools=dict(type='dict', options=POOL),
+            swarm_pool=dict(type='dict', options=POOL),
+            avoid_docker_defaults=dict(type='bool', default=True),
+            release=dict(type='list', elements='str', default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    if NETADDR_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
+    path = module.params['state_file']
+    state = address_plan.load_state(path, module.fail_json)
+    try:
+        fleet_plan, new_state, report = address_plan.plan(module.params, state)
+    except (address_plan.PlanError, IpamError) as exc:
+        module.fail_json(msg=str(exc))
+    changed = new_state != state
+    if changed and not module.check_mode:
+        address_plan.write_state(path, new_state)
+    result = dict(changed=changed, plan=fleet_plan, report=report, state_file=path)
+    if module._diff and changed:
+        before = set((state or {}).get('allocations', {}).items())
+        after = set(new_state['allocations'].items())
+        result['diff'] = dict(before='\n'.join('%s %s' % item for item in sorted(before - after)) + '\n',
+                              after='\n'.join('%s %s' % item for item in sorted(after - before)) + '\n',
+                              before_header=path, after_header=path)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
