@@ -76,7 +76,7 @@ class _Space:
             high += 1
         if low < high:
             first = min(first, self.starts[low])
-            last = max(last, max(self.ends[low:high]))
+            last = max(last, *self.ends[low:high])
         self.starts[low:high] = [first]
         self.ends[low:high] = [last]
 

@@ -50,6 +50,7 @@ class NetworkPlan:
         self.changes = []
         self.steps = []
         self.restore = []
+        self.applied = 0  # steps the engine carried out, so a failure still reports what changed
 
     @property
     def network_id(self):
@@ -393,12 +394,15 @@ class NetworkManager:
                 endpoint = step['endpoint']
                 self.engine.call('disconnect container %s from network %s' % (endpoint['container'], name),
                                  self.api.disconnect_container_from_network, endpoint['id'], network_id, force=step['force'])
+                plan.applied += 1
             elif op == 'remove':
                 self.engine.call('remove network %s' % name, self.api.remove_network, network_id)
                 removed = True
+                plan.applied += 1
             elif op == 'create':
                 try:
                     network_id = self._create(name, plan.target)
+                    plan.applied += 1
                 except EngineError as exc:
                     if removed and plan.action == RECREATED:
                         raise EngineError('%s; %s' % (exc, self._roll_back(plan)))
@@ -409,6 +413,7 @@ class NetworkManager:
                     self.api.connect_container_to_network(
                         endpoint['id'], network_id,
                         **connect_kwargs(endpoint, with_mac=self.engine.api_version >= (1, 44)))
+                    plan.applied += 1
                 except docker_errors.APIError as exc:
                     failures.append('container %s: %s' % (endpoint['container'], api_error_text(exc)))
         if failures:

@@ -75,8 +75,9 @@ def run(module):
                 ids[plan.name] = manager.apply(plan)
             done.append(plan.name)
     except client.EngineError as exc:
-        pending = [plan.name for plan in plans if plan.name not in done]
-        module.fail_json(msg=str(exc), completed=done, not_attempted=pending[1:], failed=pending[:1])
+        pending = [plan.name for plan in manager.ordered(plans) if plan.name not in done]
+        changed = any(plan.applied for plan in plans)
+        module.fail_json(msg=str(exc), changed=changed, completed=done, not_attempted=pending[1:], failed=pending[:1])
 
     for plan in plans:
         network_id = ids.get(plan.name, plan.network_id)
