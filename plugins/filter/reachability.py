@@ -14,7 +14,8 @@ import fnmatch
 
 from ansible.errors import AnsibleFilterError
 
-REACH, ISOLATED = 'reach', 'isolated'
+REACH = 'reach'
+ISOLATED = 'isolated'
 
 
 def _matches(pattern, probe):
