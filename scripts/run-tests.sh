@@ -18,7 +18,8 @@ STAGES=("$@")
 # exactly the files git would ship (tracked and new, not ignored).
 collection_copy() {
   # Outside the checkout: inside it, ansible-test would ask git and see only ignored files.
-  local base=/tmp/netfleet-ac-$(echo "$ROOT" | md5sum | cut -c1-8)
+  # One copy per run, so two checkouts (or two runs) never overwrite each other's copy.
+  local base=/tmp/netfleet-ac-$(echo "$ROOT" | md5sum | cut -c1-8)-$$
   local dest=$base/ansible_collections/netfleet/docker
   rm -rf "$base" && mkdir -p "$dest"
   (git ls-files -co --exclude-standard 2>/dev/null || find . -type f -not -path './.git/*') \
@@ -57,6 +58,7 @@ stage_lab() {
   fi
 }
 
+trap 'rm -rf /tmp/netfleet-ac-$(echo "$ROOT" | md5sum | cut -c1-8)-$$' EXIT
 declare -A RESULT TIME
 failed=0 passed=0
 for stage in "${STAGES[@]}"; do

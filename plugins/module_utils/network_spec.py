@@ -278,7 +278,8 @@ def target_view(desired, actual=None):
     """
     wanted = desired.view
     if actual is None:
-        base = dict(driver='bridge', scope='local', internal=False, attachable=False, enable_ipv6=False,
+        # No scope unless asked: the engine picks it from the driver (local, or swarm/global for overlay).
+        base = dict(driver='bridge', scope=None, internal=False, attachable=False, enable_ipv6=False,
                     config_only=False, config_from=None, driver_options={}, labels={},
                     ipam=dict(driver='default', options={}, config=[]))
     else:

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The legacy overlay control plane: an external key-value store (engines before Docker 23.0).
+
+Nothing here changes anything. The engine's ``cluster-store`` / ``cluster-advertise`` (set in
+daemon.json by the daemon role) are compared with the request, and the store is asked, with a
+bounded timeout, whether it answers the way libkv needs: etcd with the v2 API enabled.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.error import HTTPError, URLError
+from urllib.request import ProxyHandler, Request, build_opener
+
+from ansible_collections.netfleet.docker.plugins.module_utils.preflight import split_host_port
+
+KV_SCHEMES = ('etcd', 'consul', 'zk')
+DEFAULT_PORTS = dict(etcd=2379, consul=8500, zk=2181)
+REMOVED_IN = (23, 0)
+
+
+class KVError(Exception):
+    """A KV-backend check failed; the message names the store, the problem and the fix."""
+
+
+def parse_store(url):
+    """'etcd://10.0.0.1:2379,10.0.0.2:2379/prefix' -> ('etcd', ['10.0.0.1:2379', '10.0.0.2:2379'])."""
+    text = str(url or '').strip()
+    scheme, sep, rest = text.partition('://')
+    if not sep or scheme not in KV_SCHEMES:
+        raise KVError("cluster_store '%s' is not a store URL; write it as docker does, e.g. etcd://10.0.0.5:2379 "
+                      "(schemes: %s)" % (text, ', '.join(KV_SCHEMES)))
+    hosts = rest.split('/', 1)[0]
+    endpoints = []
+    for item in hosts.split(','):
+        if not item:
+            continue
+        try:
+            host, port = split_host_port(item, DEFAULT_PORTS[scheme])
+        except ValueError as exc:
+            raise KVError('cluster_store %s: %s' % (text, exc))
+        if not host:
+            raise KVError('cluster_store %s: an endpoint has no host' % text)
+        endpoints.append('%s:%d' % ('[%s]' % host if ':' in host else host, port))
+    if not endpoints:
+        raise KVError('cluster_store %s names no endpoint (host:port)' % text)
+    return scheme, endpoints
+
+
+def normalize_store(url):
+    """Compare store URLs the way the engine reports them: scheme, endpoints with ports, no trailing slash."""
+    scheme, endpoints = parse_store(url)
+    path = str(url).split('://', 1)[1].partition('/')[2].strip('/')
+    return '%s://%s%s' % (scheme, ','.join(endpoints), '/' + path if path else '')
+
+
+def same_advertise(requested, actual, resolved_ip=None):
+    """'eth0:2376' matches the engine's '10.0.0.5:2376' when eth0 carries 10.0.0.5 (dockerd reports the address)."""
+    if requested == actual:
+        return True
+    try:
+        want_host, want_port = split_host_port(requested)
+        have_host, have_port = split_host_port(actual)
+    except ValueError:
+        return False
+    return want_port == have_port and have_host in (want_host, resolved_ip)
+
+
+def settings_problems(requested_store, requested_advertise, info, resolved_ip=None):
+    """Differences between the request and what the engine runs with (docker info).
+
+    resolved_ip: the address of requested_advertise's interface on this host, when it names one."""
+    problems = []
+    actual_store = info.get('ClusterStore') or ''
+    actual_advertise = info.get('ClusterAdvertise') or ''
+    if not actual_store:
+        problems.append("the engine has no cluster-store configured; set \"cluster-store\": \"%s\" in daemon.json "
+                        "(netfleet.docker.daemon role) and restart dockerd" % requested_store)
+    elif normalize_store(actual_store) != normalize_store(requested_store):
+        problems.append("the engine's cluster-store is %s, the request says %s; fix daemon.json or the request"
+                        % (actual_store, requested_store))
+    if requested_advertise:
+        if not actual_advertise:
+            problems.append("the engine has no cluster-advertise configured; the request says %s" % requested_advertise)
+        elif not same_advertise(requested_advertise, actual_advertise, resolved_ip):
+            problems.append("the engine's cluster-advertise is %s, the request says %s; fix daemon.json or the request"
+                            % (actual_advertise, requested_advertise))
+    return problems
+
+
+def _get(url, timeout):
+    opener = build_opener(ProxyHandler({}))    # the store is a lab/peer address: never through a proxy
+    request = Request(url, headers={'Accept': 'application/json'})
+    response = opener.open(request, timeout=timeout)
+    try:
+        return response.getcode(), response.read(65536)
+    finally:
+        response.close()
+
+
+def probe_etcd(endpoint, timeout):
+    """Ask one etcd endpoint for /version and for the v2 keyspace. -> dict with version and v2 (bool)."""
+    base = 'http://%s' % endpoint
+    try:
+        status, body = _get(base + '/version', timeout)
+    except HTTPError as exc:
+        raise KVError('%s/version answered HTTP %s: this is not an etcd server' % (base, exc.code))
+    except (URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, 'reason', exc)
+        raise KVError('the KV store at %s does not answer (%s; timeout %ss): start etcd (netfleet.docker.kv_store '
+                      'role) or fix cluster_store' % (endpoint, reason, timeout))
+    version = None
+    try:
+        version = json.loads(body.decode('utf-8', 'replace')).get('etcdserver')
+    except (ValueError, AttributeError):
+        pass
+    try:
+        status, body = _get(base + '/v2/keys', timeout)
+    except HTTPError as exc:
+        if exc.code == 404:
+            raise KVError('etcd %s at %s answers but its v2 API is disabled (GET /v2/keys: 404); Docker\'s legacy '
+                          'overlay (libkv) speaks only the v2 API: start etcd with --enable-v2=true '
+                          '(ETCD_ENABLE_V2=true)' % (version or '?', endpoint))
+        raise KVError('etcd at %s refused GET /v2/keys (HTTP %s)' % (endpoint, exc.code))
+    except (URLError, OSError, ValueError) as exc:
+        raise KVError('etcd at %s stopped answering on /v2/keys (%s)' % (endpoint, getattr(exc, 'reason', exc)))
+    return dict(endpoint=endpoint, version=version, v2=status == 200)
+
+
+def check_store(url, timeout):
+    """Every endpoint of the store must answer (etcd: with the v2 API). -> list of per-endpoint results."""
+    scheme, endpoints = parse_store(url)
+    if scheme != 'etcd':
+        raise KVError('cluster_store %s: only etcd stores are checked by this collection (the kv_store role '
+                      'deploys etcd); use etcd:// or check the %s store yourself' % (url, scheme))
+    return [probe_etcd(endpoint, timeout) for endpoint in endpoints]

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bounded checks of the host and of declared peers, run before anything changes.
+
+Every probe here is bounded in count and in time, and goes only to addresses the task names
+(the managers in ``remote_addrs``, the KV store in ``cluster_store``) or stays on the host
+(its interfaces, its kernel). Nothing is left behind: the ESP probe runs in a network
+namespace of its own that disappears with the probe.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+
+ESP_AEAD = 'rfc4106(gcm(aes))'
+# A dummy transport-mode SA between two TEST-NET-1 addresses (RFC 5737); it only exists in
+# the probe's own network namespace and never carries a packet.
+ESP_PROBE_SA = ('xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x4e460001 reqid 1 mode transport '
+                'aead rfc4106(gcm(aes)) 0x%s 128' % ('00112233445566778899aabbccddeeff' + '01020304'))
+
+
+class PreflightError(Exception):
+    """A preflight check failed; the message says what, why and the fix."""
+
+
+def split_host_port(text, default_port=None):
+    """'10.0.0.1' / '10.0.0.1:2377' / '[fd00::1]:2377' / 'fd00::1' / 'eth0:2377' -> (host, port or default)."""
+    text = str(text).strip()
+    if text.startswith('['):
+        host, sep, rest = text[1:].partition(']')
+        if not sep:
+            raise ValueError("'%s': unbalanced '['" % text)
+        port = rest[1:] if rest.startswith(':') else ''
+    elif text.count(':') == 1:
+        host, port = text.split(':')
+    else:
+        host, port = text, ''
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("'%s': port '%s' is not a number from 1 to 65535" % (text, port))
+        return host, int(port)
+    return host, default_port
+
+
+def is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_ip_addr_json(text):
+    """`ip -j addr show` -> {ifname: {'mtu': int, 'addresses': [str]}}."""
+    links = {}
+    for link in json.loads(text or '[]'):
+        name = link.get('ifname')
+        if not name:
+            continue
+        links[name] = dict(mtu=link.get('mtu'),
+                           addresses=[a['local'] for a in link.get('addr_info', []) if a.get('local')])
+    return links
+
+
+def host_links(module):
+    """The host's interfaces with their MTU and addresses (iproute2 JSON)."""
+    ip_bin = module.get_bin_path('ip')
+    if not ip_bin:
+        raise PreflightError('iproute2 (the ip command) is not installed on the host; it is needed to check '
+                             'which interface carries the advertise address')
+    rc, out, err = module.run_command([ip_bin, '-j', 'addr', 'show'])
+    if rc != 0:
+        raise PreflightError('ip -j addr show failed (rc=%s): %s' % (rc, err.strip()))
+    return parse_ip_addr_json(out)
+
+
+def underlay_for(address, links, option='advertise_addr'):
+    """The interface that carries an address (an IP or an interface name), with its MTU.
+
+    Raises PreflightError naming the host's addresses when the address is not on the host."""
+    host, _port = split_host_port(address)
+    if is_ip(host):
+        wanted = ipaddress.ip_address(host)
+        for name, link in sorted(links.items()):
+            for addr in link['addresses']:
+                if ipaddress.ip_address(addr) == wanted:
+                    return dict(interface=name, address=addr, mtu=link['mtu'])
+        on_host = sorted('%s (%s)' % (addr, name) for name, link in links.items()
+                         for addr in link['addresses'] if name != 'lo')
+        raise PreflightError(
+            "%s %s is not an address of this host; the host has %s. Give one of these (or an interface "
+            "name) so that the other nodes can reach this one" % (option, host, ', '.join(on_host) or 'no addresses'))
+    link = links.get(host)
+    if link is None:
+        raise PreflightError("%s %s: this host has no interface and no address of that name; interfaces: %s"
+                             % (option, host, ', '.join(sorted(links))))
+    v4 = [a for a in link['addresses'] if ipaddress.ip_address(a).version == 4]
+    chosen = (v4 or link['addresses'] or [None])[0]
+    if chosen is None:
+        raise PreflightError('%s %s: the interface has no address' % (option, host))
+    return dict(interface=host, address=chosen, mtu=link['mtu'])
+
+
+def tcp_reachable(addresses, default_port, timeout):
+    """Try one TCP connection to each address (bounded by timeout); -> (reachable list, {addr: error})."""
+    ok, errors = [], {}
+    for text in addresses:
+        try:
+            host, port = split_host_port(text, default_port)
+        except ValueError as exc:
+            errors[text] = str(exc)
+            continue
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                ok.append(text)
+        except OSError as exc:
+            errors[text] = str(exc) or exc.__class__.__name__
+    return ok, errors
+
+
+def require_manager_port(remote_addrs, timeout=3.0):
+    """Before a join: at least one manager must answer on its swarm port (2377/tcp unless given)."""
+    ok, errors = tcp_reachable(remote_addrs, 2377, timeout)
+    if not ok:
+        detail = '; '.join('%s: %s' % (addr, err) for addr, err in errors.items())
+        raise PreflightError(
+            'no manager in remote_addrs answers on its swarm port (2377/tcp unless given), tried once each with a '
+            '%ss timeout: %s. Check the addresses, that the manager is initialized, and that no firewall blocks '
+            '2377/tcp between the nodes' % (timeout, detail))
+    return dict(reachable=ok, unreachable=sorted(errors))
+
+
+def esp_support(module):
+    """Can this kernel carry an encrypted overlay (ESP with rfc4106(gcm(aes)))?
+
+    Method: the kernel is asked to install a dummy transport-mode ESP SA with that AEAD in a
+    throw-away network namespace (``unshare --net ip xfrm state add ...``). That needs both the
+    ESP protocol (esp4/xfrm) and the algorithm, and makes the kernel load them on demand exactly
+    as dockerd would; the namespace and the SA vanish with the probe and no packet is sent.
+    Only when unshare or ip are missing does /proc/crypto decide (the algorithm registered there
+    is taken as support, without proof of esp4). Returns dict(supported=bool, method=str, reason=str)."""
+    unshare, ip_bin = module.get_bin_path('unshare'), module.get_bin_path('ip')
+    if unshare and ip_bin:
+        rc, out, err = module.run_command([unshare, '--net', ip_bin] + ESP_PROBE_SA.split())
+        if rc == 0:
+            return dict(supported=True, method='xfrm probe', reason='the kernel accepted an ESP SA with %s' % ESP_AEAD)
+        text = (err or out).strip() or 'rc=%s' % rc
+        return dict(supported=False, method='xfrm probe',
+                    reason='the kernel refused an ESP SA with %s (%s): it lacks ESP (esp4, xfrm) or the AES-GCM '
+                           'AEAD' % (ESP_AEAD, text))
+    try:
+        with open('/proc/crypto') as handle:
+            registered = ESP_AEAD in handle.read()
+    except OSError:
+        registered = False
+    if registered:
+        return dict(supported=True, method='/proc/crypto',
+                    reason='%s is registered in /proc/crypto (esp4 not probed: unshare or ip is missing)' % ESP_AEAD)
+    return dict(supported=False, method='/proc/crypto',
+                reason='%s is not in /proc/crypto, and the xfrm probe needs unshare and ip (util-linux, iproute2), '
+                       'which are not installed: cannot confirm ESP support' % ESP_AEAD)
+
+
+def require_esp(module):
+    result = esp_support(module)
+    if not result['supported']:
+        raise PreflightError(
+            'encrypted overlay networks need IPsec ESP with %s in the kernel of every node, and this host cannot: '
+            '%s. Docker would create the network but drop its traffic. Load esp4 and the AES-GCM modules '
+            '(modprobe esp4; modprobe aes-gcm / gcm), or request the network without encryption'
+            % (ESP_AEAD, result['reason']))
+    return result
