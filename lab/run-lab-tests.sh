@@ -5,6 +5,7 @@
 #      up/down leaves the outer engine as it was),
 #   3. molecule test -s default (extensions/molecule/default: converge docker_net on the fleet),
 #      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its create.yml),
+#      then molecule test -s daemon and -s kv (kv: its own bookworm lab, see its create.yml),
 #   4. always take the lab down; exit non-zero if anything failed.
 # Parameters: LAB_TEST_HOSTS (3), LAB_TEST_IMAGES (trixie,bookworm), LAB_TEST_SECOND_NIC (1).
 set -uo pipefail
@@ -64,3 +65,15 @@ else
   echo "lab tests: extensions/molecule/swarm does not exist: molecule FAILED" >&2
   rc=1
 fi
+
+# Scenarios daemon and kv of issue 5 (roles/daemon, roles/kv_store). daemon runs on the lab of the
+# environment (both engines); kv's create.yml asks for bookworm hosts (Docker 20.10: cluster-store).
+for scenario in daemon kv; do
+  step "molecule test -s $scenario"
+  if [ -d "extensions/molecule/$scenario" ]; then
+    molecule test -s "$scenario" || rc=1
+  else
+    echo "lab tests: extensions/molecule/$scenario does not exist: molecule FAILED" >&2
+    rc=1
+  fi
+done

@@ -1,0 +1,391 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""daemon.json: deep merge, validation of known keys and value shapes, restart classification,
+and the service-flag / file clash (``-H fd://`` in ExecStart and ``hosts`` in the file).
+
+Pure functions only: the daemon_config module and the unit tests share them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+import shlex
+
+from ansible_collections.netfleet.docker.plugins.module_utils.client import parse_version, version_text
+
+DROPIN_MARKER = '# Managed by netfleet.docker (daemon_config)'
+
+BOOL, INT, STR, DICT, STR_LIST = 'bool', 'int', 'str', 'dict', 'str_list'
+
+# Every key this collection knows, with the shape of its value. Network keys get a precise
+# check (see _check_value); the others are checked for their JSON type.
+KEY_KINDS = {
+    # network
+    'bip': 'bip', 'fixed-cidr': 'ipv4_net', 'fixed-cidr-v6': 'ipv6_net',
+    'default-address-pools': 'pools', 'mtu': 'mtu', 'dns': 'ip_list', 'dns-opts': STR_LIST,
+    'dns-search': STR_LIST, 'iptables': BOOL, 'ip6tables': BOOL, 'ip-forward': BOOL,
+    'ip-forward-no-drop': BOOL, 'ip-masq': BOOL, 'userland-proxy': BOOL, 'userland-proxy-path': STR,
+    'ipv6': BOOL, 'icc': BOOL, 'ip': 'ip', 'default-gateway': 'ip', 'default-gateway-v6': 'ip',
+    'bridge': STR, 'default-network-opts': DICT, 'allow-direct-routing': BOOL,
+    'hosts': 'hosts', 'tls': BOOL, 'tlsverify': BOOL, 'tlscacert': STR, 'tlscert': STR, 'tlskey': STR,
+    'cluster-store': 'cluster_store', 'cluster-advertise': 'cluster_advertise', 'cluster-store-opts': DICT,
+    # engine
+    'live-restore': BOOL, 'debug': BOOL, 'log-level': 'log_level', 'labels': STR_LIST,
+    'experimental': BOOL, 'data-root': STR, 'exec-root': STR, 'storage-driver': STR,
+    'storage-opts': STR_LIST, 'log-driver': STR, 'log-opts': DICT, 'registry-mirrors': STR_LIST,
+    'insecure-registries': STR_LIST, 'max-concurrent-downloads': INT, 'max-concurrent-uploads': INT,
+    'max-download-attempts': INT, 'shutdown-timeout': INT, 'features': DICT, 'builder': DICT,
+    'default-runtime': STR, 'runtimes': DICT, 'exec-opts': STR_LIST, 'group': STR, 'pidfile': STR,
+    'containerd': STR, 'authorization-plugins': STR_LIST, 'default-ulimits': DICT,
+    'default-shm-size': STR, 'userns-remap': STR, 'selinux-enabled': BOOL, 'no-new-privileges': BOOL,
+    'init': BOOL, 'metrics-addr': STR, 'default-cgroupns-mode': STR, 'cgroup-parent': STR,
+}
+
+# Applied by SIGHUP (`systemctl reload docker`); every other key needs a restart.
+# https://docs.docker.com/reference/cli/dockerd/#configuration-reload-behavior
+RELOADABLE_KEYS = frozenset([
+    'debug', 'labels', 'live-restore', 'max-concurrent-downloads', 'max-concurrent-uploads',
+    'max-download-attempts', 'default-runtime', 'runtimes', 'authorization-plugins',
+    'insecure-registries', 'registry-mirrors', 'shutdown-timeout', 'features', 'builder',
+])
+
+# Engine versions that added or removed a key: (first version with it, first without).
+KEY_GATES = {
+    'cluster-store': (None, (23, 0)),
+    'cluster-advertise': (None, (23, 0)),
+    'cluster-store-opts': (None, (23, 0)),
+    'default-network-opts': ((24, 0), None),
+    'ip-forward-no-drop': ((28, 0), None),
+    'allow-direct-routing': ((28, 0), None),
+}
+
+# dockerd command-line spellings of a key, where they are not simply `--<key>`.
+FLAG_NAMES = {
+    'hosts': ['-H', '--host'], 'debug': ['-D', '--debug'], 'log-level': ['-l', '--log-level'],
+    'group': ['-G', '--group'], 'bridge': ['-b', '--bridge'], 'pidfile': ['-p', '--pidfile'],
+    'default-address-pools': ['--default-address-pool'], 'dns-opts': ['--dns-opt'],
+    'labels': ['--label'], 'insecure-registries': ['--insecure-registry'],
+    'registry-mirrors': ['--registry-mirror'], 'log-opts': ['--log-opt'], 'exec-opts': ['--exec-opt'],
+    'storage-opts': ['--storage-opt'], 'cluster-store-opts': ['--cluster-store-opt'],
+    'authorization-plugins': ['--authorization-plugin'], 'default-ulimits': ['--default-ulimit'],
+    'runtimes': ['--add-runtime'], 'default-network-opts': ['--default-network-opt'],
+    'storage-driver': ['-s', '--storage-driver'], 'data-root': ['--data-root', '-g', '--graph'],
+}
+
+LOG_LEVELS = ('debug', 'info', 'warn', 'error', 'fatal')
+CLUSTER_STORE_SCHEMES = ('etcd', 'consul', 'zk')
+
+
+_MISSING = object()
+
+
+class ConfigError(Exception):
+    """The existing file cannot be read as a daemon.json."""
+
+
+# ---------------------------------------------------------------------------------------
+# merge and compare
+# ---------------------------------------------------------------------------------------
+def deep_merge(base, overlay):
+    """A new dict: `base` with `overlay` merged in. Dicts merge recursively; anything else
+    (lists included) is replaced by the overlay's value."""
+    result = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def merged_config(current, options, absent_keys=()):
+    merged = deep_merge(current, options or {})
+    for key in absent_keys or ():
+        merged.pop(key, None)
+    return merged
+
+
+def changed_keys(before, after):
+    """Top-level keys whose value differs (added, removed or changed), sorted."""
+    return sorted(key for key in set(before) | set(after) if before.get(key, _MISSING) != after.get(key, _MISSING))
+
+
+def restart_kind(keys):
+    """'none', 'reload' (SIGHUP is enough) or 'restart' for a set of changed top-level keys."""
+    keys = list(keys)
+    if not keys:
+        return 'none'
+    if all(key in RELOADABLE_KEYS for key in keys):
+        return 'reload'
+    return 'restart'
+
+
+def parse_config_text(text, path):
+    """The file's JSON object ({} for an empty file); ConfigError naming the file and line otherwise."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError('%s is not valid JSON (%s); fix or remove the file, then run again' % (path, exc))
+    if not isinstance(data, dict):
+        raise ConfigError('%s holds a JSON %s, not an object; daemon.json must be a JSON object'
+                          % (path, type(data).__name__))
+    return data
+
+
+def render_config(config):
+    return json.dumps(config, indent=2, sort_keys=True) + '\n'
+
+
+# ---------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_type(kind, value):
+    if kind == BOOL:
+        return None if isinstance(value, bool) else 'must be true or false'
+    if kind == INT:
+        return None if _is_int(value) else 'must be an integer'
+    if kind == STR:
+        return None if isinstance(value, str) and value else 'must be a non-empty string'
+    if kind == DICT:
+        return None if isinstance(value, dict) else 'must be a mapping'
+    if kind == STR_LIST:
+        if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
+            return None
+        return 'must be a list of non-empty strings'
+    return None
+
+
+def _check_pools(value):
+    if not isinstance(value, list) or not value:
+        return 'must be a non-empty list of {base: <CIDR>, size: <prefix length>}'
+    for index, pool in enumerate(value):
+        if not isinstance(pool, dict) or set(pool) - {'base', 'size'} or 'base' not in pool or 'size' not in pool:
+            return 'item %d must be exactly {base: <CIDR>, size: <prefix length>}, got %r' % (index, pool)
+        try:
+            base = ipaddress.ip_network(str(pool['base']), strict=True)
+        except ValueError as exc:
+            return 'item %d: base %r is not a network in CIDR form (%s)' % (index, pool['base'], exc)
+        size = pool['size']
+        if not _is_int(size) or not base.prefixlen <= size <= base.max_prefixlen:
+            return ('item %d: size %r must be a prefix length between the base\'s /%d and /%d'
+                    % (index, size, base.prefixlen, base.max_prefixlen))
+    return None
+
+
+def _check_hosts(value):
+    if not isinstance(value, list) or not value or not all(isinstance(h, str) for h in value):
+        return 'must be a non-empty list of addresses (unix://..., fd://, tcp://HOST:PORT)'
+    for host in value:
+        if not re.match(r'^(unix|fd|tcp|npipe|ssh)://', host):
+            return '%r has no known scheme; use unix://PATH, fd://, or tcp://HOST:PORT' % host
+    return None
+
+
+def _check_value(key, value):
+    kind = KEY_KINDS[key]
+    if kind in (BOOL, INT, STR, DICT, STR_LIST):
+        return _check_type(kind, value)
+    if not isinstance(value, (str, list, int)) or isinstance(value, bool):
+        return 'has the wrong type (%s)' % type(value).__name__
+    try:
+        if kind == 'bip':
+            iface = ipaddress.IPv4Interface(value)
+            if iface.network.prefixlen < 32 and iface.ip == iface.network.network_address:
+                return ('%r is a network address; bip is the bridge\'s own address with its prefix, '
+                        'e.g. %s/%d' % (value, iface.network.network_address + 1, iface.network.prefixlen))
+        elif kind == 'ipv4_net':
+            ipaddress.IPv4Network(value, strict=True)
+        elif kind == 'ipv6_net':
+            ipaddress.IPv6Network(value, strict=True)
+        elif kind == 'ip':
+            ipaddress.ip_address(value)
+        elif kind == 'ip_list':
+            if not isinstance(value, list):
+                return 'must be a list of IP addresses'
+            for item in value:
+                ipaddress.ip_address(item)
+        elif kind == 'mtu':
+            if not _is_int(value) or not 68 <= value <= 65535:
+                return 'must be an integer between 68 and 65535'
+        elif kind == 'pools':
+            return _check_pools(value)
+        elif kind == 'hosts':
+            return _check_hosts(value)
+        elif kind == 'log_level':
+            if value not in LOG_LEVELS:
+                return 'must be one of %s' % ', '.join(LOG_LEVELS)
+        elif kind == 'cluster_store':
+            if not isinstance(value, str) or not re.match(r'^(%s)://[^/\s]+' % '|'.join(CLUSTER_STORE_SCHEMES), value):
+                return 'must be SCHEME://HOST:PORT with SCHEME one of %s, e.g. etcd://10.0.0.1:2379' % ', '.join(CLUSTER_STORE_SCHEMES)
+        elif kind == 'cluster_advertise':
+            if not isinstance(value, str) or not re.match(r'^[^:\s]+:\d+$', value):
+                return 'must be INTERFACE:PORT or IP:PORT, e.g. eth0:2376'
+    except (ValueError, TypeError) as exc:
+        return '%r is not valid: %s' % (value, exc)
+    return None
+
+
+def store_url(cluster_store):
+    """'etcd://10.0.0.1:2379' -> 'http://10.0.0.1:2379' (the first endpoint, for the v2 API check)."""
+    rest = cluster_store.split('://', 1)[1]
+    host = rest.split(',')[0].split('/')[0]
+    return 'http://%s' % host
+
+
+def validate(requested, merged, engine_version=None, swarm_active=False, allow_insecure_tcp=False,
+             allow_unknown_keys=False):
+    """Every problem with the requested keys and with the merged file, as sentences that name
+    the key, the problem and the fix. An empty list means the configuration may be written."""
+    problems = []
+    if not allow_unknown_keys:
+        for key in sorted(set(requested) - set(KEY_KINDS)):
+            close = difflib.get_close_matches(key, list(KEY_KINDS), n=1)
+            hint = ' (did you mean %r?)' % close[0] if close else ''
+            problems.append('unknown daemon.json key %r%s; set allow_unknown_keys to write it anyway' % (key, hint))
+    for key in sorted(merged):
+        if key not in KEY_KINDS:
+            continue
+        error = _check_value(key, merged[key])
+        if error:
+            where = '' if key in requested else ' (already in the file)'
+            problems.append('daemon.json key %r%s %s' % (key, where, error))
+    if engine_version:
+        version = parse_version(engine_version)
+        for key in sorted(set(merged) & set(KEY_GATES)):
+            since, until = KEY_GATES[key]
+            if since is not None and version < since:
+                problems.append('daemon.json key %r needs Docker %s or later; this engine is %s'
+                                % (key, version_text(since), engine_version))
+            if until is not None and version >= until:
+                fix = ' (use swarm mode for multi-host overlay networks)' if key.startswith('cluster-') else ''
+                problems.append('daemon.json key %r was removed in Docker %s; this engine is %s: remove the key%s'
+                                % (key, version_text(until), engine_version, fix))
+    if 'bip' in merged and 'fixed-cidr' in merged and not _check_value('bip', merged['bip']) \
+            and not _check_value('fixed-cidr', merged['fixed-cidr']):
+        bridge_net = ipaddress.IPv4Interface(merged['bip']).network
+        if not ipaddress.IPv4Network(merged['fixed-cidr']).subnet_of(bridge_net):
+            problems.append('fixed-cidr %s is not inside the bridge network of bip %s (%s)'
+                            % (merged['fixed-cidr'], merged['bip'], bridge_net))
+    if merged.get('bip') and merged.get('bridge'):
+        problems.append('bip and bridge are mutually exclusive (bip configures the default docker0 bridge, bridge '
+                        'names an existing one); set only one (absent_keys removes the other)')
+    if merged.get('fixed-cidr-v6') and merged.get('ipv6') is not True:
+        problems.append('fixed-cidr-v6 is set but ipv6 is not true; set ipv6: true or drop fixed-cidr-v6')
+    if merged.get('cluster-advertise') and not merged.get('cluster-store'):
+        problems.append('cluster-advertise is set without cluster-store; set cluster-store too')
+    if swarm_active:
+        if merged.get('live-restore') is True:
+            problems.append('live-restore is incompatible with swarm mode and this engine is part of a swarm; '
+                            'leave the swarm first or drop live-restore')
+        if merged.get('cluster-store'):
+            problems.append('cluster-store (the legacy KV-store overlay) cannot be used while this engine is part '
+                            'of a swarm; leave the swarm first or drop cluster-store')
+    hosts = merged.get('hosts')
+    if isinstance(hosts, list) and not _check_hosts(hosts):
+        tcp = [h for h in hosts if h.startswith('tcp://')]
+        if tcp and not allow_insecure_tcp:
+            missing = [k for k in ('tlscacert', 'tlscert', 'tlskey') if not merged.get(k)]
+            if merged.get('tlsverify') is not True or missing:
+                problems.append(
+                    'hosts %s listen on TCP without TLS client verification: anyone who reaches the port gets root '
+                    'on this host. Set tlsverify: true with tlscacert, tlscert and tlskey%s, or set '
+                    'allow_insecure_tcp to accept the risk' % (', '.join(tcp), ' (missing: %s)' % ', '.join(missing) if missing else ''))
+        if not any(h.startswith(('unix://', 'fd://')) for h in hosts):
+            problems.append('hosts %s has no local socket (unix:///var/run/docker.sock or fd://): the docker CLI '
+                            'on this host could no longer reach the engine; add one' % ', '.join(hosts))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------
+# the unit's ExecStart and flags that clash with the file
+# ---------------------------------------------------------------------------------------
+def effective_exec_start(unit_text, skip_path=None):
+    """The ExecStart= that systemd runs, from `systemctl cat UNIT` output (the unit file and its
+    drop-ins, each after a `# /path` header). The drop-in at `skip_path` is ignored, so what this
+    module wrote itself does not count. None when there is no ExecStart."""
+    exec_start = []
+    skipping = False
+    section = None
+    for raw in unit_text.splitlines():
+        line = raw.strip()
+        if re.match(r'^# /\S+$', raw):
+            skipping = skip_path is not None and raw[2:].strip() == skip_path
+            section = None
+            continue
+        if skipping or not line or line.startswith(('#', ';')):
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            section = line[1:-1]
+            continue
+        if section != 'Service' or not line.startswith('ExecStart='):
+            continue
+        value = line[len('ExecStart='):].strip()
+        if value:
+            exec_start.append(value)
+        else:
+            exec_start = []
+    return exec_start[-1] if exec_start else None
+
+
+def _flag_key(token, keys):
+    """(key, takes_value_from_next_token) when `token` is a flag for one of `keys`, else (None, False)."""
+    for key in keys:
+        bool_key = KEY_KINDS.get(key) == BOOL
+        for flag in FLAG_NAMES.get(key, ['--' + key]):
+            if token == flag:
+                return key, not bool_key
+            if token.startswith(flag + '='):
+                return key, False
+            if len(flag) == 2 and token.startswith(flag) and len(token) > 2 and not token.startswith('--'):
+                return key, False
+    return None, False
+
+
+def strip_flags(exec_start, keys):
+    """ExecStart without the flags that set any of `keys`: (new command line, [removed flags])."""
+    tokens = shlex.split(exec_start, posix=False)
+    kept, removed = [], []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        key, takes_next = _flag_key(token, keys) if index > 0 else (None, False)
+        if key:
+            if takes_next and index + 1 < len(tokens):
+                removed.append('%s %s' % (token, tokens[index + 1]))
+                index += 2
+            else:
+                removed.append(token)
+                index += 1
+            continue
+        kept.append(token)
+        index += 1
+    return ' '.join(kept), removed
+
+
+def flag_conflicts(exec_start, keys):
+    """The flags in ExecStart that set a key the file sets too (dockerd refuses to start on those)."""
+    if not exec_start:
+        return []
+    return strip_flags(exec_start, keys)[1]
+
+
+def render_dropin(exec_start, removed):
+    return ('%s: ExecStart without the flags that\n'
+            '# daemon.json sets too (dockerd refuses to start when a key is both). Removed: %s\n'
+            '[Service]\nExecStart=\nExecStart=%s\n' % (DROPIN_MARKER, ', '.join(removed), exec_start))
+
+
+def dockerd_version(text):
+    """'Docker version 20.10.24+dfsg1, build 297e128' -> '20.10.24+dfsg1' (None if not found)."""
+    match = re.search(r'version\s+v?(\d+\.\d+[^\s,]*)', text or '')
+    return match.group(1) if match else None

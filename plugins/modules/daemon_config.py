@@ -1,0 +1,217 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: daemon_config
+short_description: Merge, validate and write Docker's daemon.json, with the service-flag clash resolved
+version_added: 0.1.0
+description:
+  - Deep-merges O(options) into C(/etc/docker/daemon.json) (mappings merge key by key, lists and
+    scalars are replaced) and writes the result only when it differs from what the file holds.
+  - Validates before anything is written; every problem is reported at once and nothing changes.
+    Known keys are checked for their value shape (C(bip) is an address with prefix, C(fixed-cidr) a
+    network inside it, C(default-address-pools) items are C({base, size}), C(mtu) 68-65535, C(dns)
+    addresses, C(hosts) URLs, booleans are booleans), unknown keys are refused, keys are gated on
+    the engine version (C(cluster-store) and C(cluster-advertise) before Docker 23.0,
+    C(default-network-opts) from 24.0, C(ip-forward-no-drop) from 28.0), and with engines from 23.0
+    the merged file is checked by C(dockerd --validate).
+  - Refuses C(tcp://) hosts without TLS client verification unless O(allow_insecure_tcp=true), and
+    C(live-restore) or C(cluster-store) on an engine that is part of a swarm.
+  - When a key of the file is also set by a flag of the service's C(ExecStart) (C(-H fd://) and
+    C(hosts) is the classic case; dockerd refuses to start on such a clash) writes a systemd drop-in
+    that overrides C(ExecStart) without the clashing flag, and removes the drop-in when the clash is gone.
+  - Backs up the previous file. Does not restart the engine; RV(restart) says whether the change
+    needs a restart, a reload (SIGHUP) or nothing. The role C(netfleet.docker.daemon) restarts,
+    waits and rolls back.
+options:
+  path:
+    description: The daemon configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  options:
+    description:
+      - Keys to set, deep-merged into what the file holds. Keys use the daemon.json spelling
+        (C(default-address-pools), C(live-restore)).
+    type: dict
+    default: {}
+  absent_keys:
+    description: Top-level keys to remove from the file (after the merge).
+    type: list
+    elements: str
+    default: []
+  backup:
+    description: Keep a timestamped copy of the previous file next to it (RV(backup_file)).
+    type: bool
+    default: true
+  dockerd_validate:
+    description:
+      - Check the merged file with C(dockerd --validate --config-file) before writing it, on engines
+        that have it (23.0 and later). Older engines are checked by this module's own validation only.
+    type: bool
+    default: true
+  allow_insecure_tcp:
+    description:
+      - Accept C(tcp://) entries in C(hosts) without C(tlsverify=true) and the three TLS files. Anyone
+        who reaches such a port is root on the host.
+    type: bool
+    default: false
+  allow_unknown_keys:
+    description: Write keys this module does not know (only their JSON is checked, by dockerd where it can).
+    type: bool
+    default: false
+  engine_version:
+    description:
+      - Engine version for the version gates. Default is what C(dockerd --version) says.
+    type: str
+  swarm_active:
+    description:
+      - Whether the engine is part of a swarm. Default is asked with C(docker info) when it matters
+        (C(live-restore) or C(cluster-store) in the merged file).
+    type: bool
+  service:
+    description: The systemd unit of the engine, whose C(ExecStart) is checked for clashing flags.
+    type: str
+    default: docker.service
+  manage_dropin:
+    description: Write (or remove) the drop-in that resolves a flag/file clash.
+    type: bool
+    default: true
+  dropin_path:
+    description: The drop-in this module owns.
+    type: path
+    default: /etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf
+notes:
+  - Only the drop-in at O(dropin_path) is managed; flags given through C($DOCKER_OPTS) in
+    C(/etc/default/docker) are not inspected.
+  - After a changed drop-in, run C(systemctl daemon-reload) before restarting (the role does).
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would be written, the changed keys and the restart that would be needed.
+  diff_mode:
+    support: full
+    description: Before and after of the file (normalized JSON) and of the drop-in.
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net_info
+'''
+
+EXAMPLES = r'''
+- name: Bridge address and local address pools
+  netfleet.docker.daemon_config:
+    options:
+      bip: 172.26.0.1/16
+      default-address-pools:
+        - {base: 10.201.0.0/16, size: 24}
+  register: daemon
+
+- name: Restart only when the change needs it
+  ansible.builtin.systemd_service:
+    name: docker
+    state: restarted
+    daemon_reload: "{{ daemon.dropin.changed }}"
+  when: daemon.restart == 'restart'
+
+- name: Listen on TLS as well (the -H fd:// flag of the unit is moved out by a drop-in)
+  netfleet.docker.daemon_config:
+    options:
+      hosts: [unix:///var/run/docker.sock, tcp://0.0.0.0:2376]
+      tlsverify: true
+      tlscacert: /etc/docker/tls/ca.pem
+      tlscert: /etc/docker/tls/cert.pem
+      tlskey: /etc/docker/tls/key.pem
+
+- name: Legacy KV-store overlay (engines before 23.0)
+  netfleet.docker.daemon_config:
+    options:
+      cluster-store: etcd://10.0.0.11:2379
+      cluster-advertise: eth0:2376
+'''
+
+RETURN = r'''
+config:
+  description: The merged configuration (what the file holds after the task, or would in check mode).
+  returned: success
+  type: dict
+changed_keys:
+  description: Top-level keys that were added, removed or changed.
+  returned: success
+  type: list
+  elements: str
+  sample: [bip, default-address-pools]
+restart:
+  description: What the engine needs to apply the change.
+  returned: success
+  type: str
+  choices: [none, reload, restart]
+backup_file:
+  description: The copy of the previous file (none when nothing was written or there was no file).
+  returned: success
+  type: str
+previous_file_existed:
+  description: Whether the file existed before the task.
+  returned: success
+  type: bool
+dropin:
+  description: The drop-in that resolves a flag/file clash.
+  returned: success
+  type: dict
+  contains:
+    path:
+      description: Its path.
+      type: str
+    changed:
+      description: Whether it was written or removed.
+      type: bool
+    before:
+      description: Its previous content (none when it did not exist).
+      type: str
+    after:
+      description: Its content after the task (none when it is not needed).
+      type: str
+    removed_flags:
+      description: The flags of C(ExecStart) that the drop-in leaves out.
+      type: list
+      elements: str
+      sample: ['-H fd://']
+engine_version:
+  description: The engine version the gates used.
+  returned: always
+  type: str
+  sample: 20.10.24+dfsg1
+swarm_active:
+  description: Whether the engine is taken as part of a swarm.
+  returned: always
+  type: bool
+swarm_source:
+  description: Where RV(swarm_active) comes from (the swarm state of C(docker info), C(given), C(not needed)).
+  returned: success
+  type: str
+dockerd_validated:
+  description: Whether C(dockerd --validate) checked the new file.
+  returned: success
+  type: bool
+problems:
+  description: Every problem found while validating a failed request.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.docker.plugins.module_utils import daemon_task
+
+
+def main():
+    module = AnsibleModule(argument_spec=daemon_task.ARGUMENT_SPEC, supports_check_mode=True)
+    daemon_task.run(module)
+
+
+if __name__ == '__main__':
+    main()
