@@ -235,6 +235,10 @@ class NetworkManager:
             return problems
 
         plan.changes = diff_views(desired, plan.actual)
+        if not plan.changes and not requests and not desired.connected_exclusive:
+            # Nothing to change and no endpoints asked for: no container listing needed.
+            plan.target = plan.actual
+            return problems
         current = self.snapshots(plan.existing['Name'])
         current_by_name = dict((e['container'], e) for e in current)
         if plan.changes:
