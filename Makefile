@@ -82,7 +82,7 @@ lab-test: venv
 	@bash lab/run-lab-tests.sh
 
 demo: lab-up
-	$(VBIN)/ansible-playbook -i lab/inventory.yml playbooks/site.yml
+	$(VBIN)/ansible-playbook -i lab/inventory.yml -e fleet_group=lab playbooks/site.yml
 
 # --- benchmarks (issue 7) -------------------------------------------------------------------
 # `make bench`: docker_net (batch, loop) vs community.docker's docker_network loop vs the SDK floor,
@@ -99,3 +99,29 @@ $(BENCH_VENV)/.stamp: benchmarks/requirements-bench.txt
 
 bench: venv engine $(BENCH_VENV)/.stamp
 	$(VBIN)/python benchmarks/run_bench.py $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# --- operator docs (issue 6) ----------------------------------------------------------------
+# `make docs`: docs/*.md (myst-parser) + a page per module, filter and role generated from the
+# collection's own docs (antsibull-docs), built by Sphinx with -W to docs/_build/html.
+# The toolchain lives in its own venv, .venv-docs, pinned by docs/requirements.txt. DOCS_LINT=0
+# skips `antsibull-docs lint-collection-docs`.
+DOCS_VENV := .venv-docs
+
+$(DOCS_VENV)/.stamp: docs/requirements.txt
+	@test -x $(DOCS_VENV)/bin/python || $(PY) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install -q --disable-pip-version-check -r docs/requirements.txt
+	@touch $@
+
+docs: link $(DOCS_VENV)/.stamp
+	@DOCS_VENV=$(CURDIR)/$(DOCS_VENV) bash docs/build.sh
+
+.PHONY: docs-pin
+docs-pin:
+	rm -rf .tmp/docs-pin-venv && $(PY) -m venv .tmp/docs-pin-venv && .tmp/docs-pin-venv/bin/pip install -q -r docs/requirements.in
+	(echo '# Pinned, complete set for .venv-docs, the toolchain of `make docs` (generated from docs/requirements.in'; \
+	 echo '# by `make docs-pin`; kept apart from .venv so the main venv stays lean).'; \
+	 .tmp/docs-pin-venv/bin/pip freeze) > docs/requirements.txt
+
+.PHONY: docs-clean
+docs-clean:
+	rm -rf docs/_build

@@ -6,6 +6,7 @@
 #   3. molecule test -s default (extensions/molecule/default: converge docker_net on the fleet),
 #      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its create.yml),
 #      then molecule test -s daemon and -s kv (kv: its own bookworm lab, see its create.yml),
+#      then molecule test -s fleet (playbooks/site.yml + verify.yml on a 3-host trixie lab),
 #   4. always take the lab down; exit non-zero if anything failed.
 # Parameters: LAB_TEST_HOSTS (3), LAB_TEST_IMAGES (trixie,bookworm), LAB_TEST_SECOND_NIC (1).
 set -uo pipefail
@@ -68,7 +69,7 @@ fi
 
 # Scenarios daemon and kv of issue 5 (roles/daemon, roles/kv_store). daemon runs on the lab of the
 # environment (both engines); kv's create.yml asks for bookworm hosts (Docker 20.10: cluster-store).
-for scenario in daemon kv; do
+for scenario in daemon kv fleet; do
   step "molecule test -s $scenario"
   if [ -d "extensions/molecule/$scenario" ]; then
     molecule test -s "$scenario" || rc=1

@@ -19,7 +19,8 @@ ISOLATED = 'isolated'
 
 
 def _matches(pattern, probe):
-    return fnmatch.fnmatchcase(probe['id'], pattern)
+    # Rules name host:network; several probes of one network on one host share that name.
+    return fnmatch.fnmatchcase('%s:%s' % (probe['host'], probe['network']), pattern)
 
 
 def derived_expectation(source, target):
@@ -36,6 +37,7 @@ def reach_plan(probes, rules=None):
     for rule in rules:
         if rule.get('expect') not in (REACH, ISOLATED) or not rule.get('from') or not rule.get('to'):
             raise AnsibleFilterError("verify rule %r needs from, to and expect: reach|isolated" % (rule,))
+    probes = sorted(probes, key=lambda probe: probe['id'])
     ids = [probe['id'] for probe in probes]
     if len(set(ids)) != len(ids):
         raise AnsibleFilterError('probe ids are not unique: %s' % sorted(set(i for i in ids if ids.count(i) > 1)))

@@ -59,13 +59,30 @@ def run(module):
         _fail(module, problems)
     engine = client.connect(module)
     manager = NetworkManager(engine)
+    plans = plan_networks(module, manager, desired)
+    outcome, ids = apply_plans(module, manager, plans)
+    extra = dict(networks=outcome.entries())
+    if module.params.get('networks') is None:
+        extra['network'] = network_after(manager, plans[0], ids)
+    module.exit_json(**outcome.result(module._diff, **extra))
+
+
+def plan_networks(module, manager, desired):
+    """Plans for validated requests; fails the module (nothing changed) on any problem.
+
+    Shared with macvlan_net, which runs its network through exactly this path.
+    """
     try:
-        plans = manager.plan(desired)
+        return manager.plan(desired)
     except PlanError as exc:
         _fail(module, exc.problems)
     except client.EngineError as exc:
         _fail(module, [str(exc)])
+    return None  # not reached: fail_json exits
 
+
+def apply_plans(module, manager, plans):
+    """Apply plans in order (not in check mode); an Outcome with one record per network, and the new IDs."""
     outcome = Outcome('network')
     ids = {}
     done = []
@@ -75,9 +92,8 @@ def run(module):
                 ids[plan.name] = manager.apply(plan)
             done.append(plan.name)
     except client.EngineError as exc:
-        pending = [plan.name for plan in manager.ordered(plans) if plan.name not in done]
-        changed = any(plan.applied for plan in plans)
-        module.fail_json(msg=str(exc), changed=changed, completed=done, not_attempted=pending[1:], failed=pending[:1])
+        pending = [plan.name for plan in plans if plan.name not in done]
+        module.fail_json(msg=str(exc), completed=done, not_attempted=pending[1:], failed=pending[:1])
 
     for plan in plans:
         network_id = ids.get(plan.name, plan.network_id)
@@ -88,9 +104,10 @@ def run(module):
                        id=network_id,
                        differences=plan.changes,
                        steps=plan.summary())
-    extra = dict(networks=outcome.entries())
-    if module.params.get('networks') is None:
-        plan = plans[0]
-        network_id = ids.get(plan.name) or plan.network_id
-        extra['network'] = manager.inspect(network_id) if network_id and plan.action != 'removed' else {}
-    module.exit_json(**outcome.result(module._diff, **extra))
+    return outcome, ids
+
+
+def network_after(manager, plan, ids):
+    """The inspected network after the task ({} when removed or only planned in check mode)."""
+    network_id = ids.get(plan.name) or plan.network_id
+    return manager.inspect(network_id) if network_id and plan.action != 'removed' else {}

@@ -51,6 +51,14 @@ def test_bad_rules_refused(rule):
         reach_plan(PROBES, [rule])
 
 
+def test_rules_match_host_and_network_of_numbered_probes():
+    first = dict(probe('h1', 'web', '10.1.0.2'), id='h1:web/1')
+    second = dict(probe('h1', 'web', '10.1.0.3'), id='h1:web/2')
+    plan = reach_plan([first, second], [{'from': 'h1:web', 'to': 'h1:web', 'expect': 'isolated'}])
+    assert [p['expect'] for p in plan] == ['isolated', 'isolated']
+    assert [p['expect'] for p in reach_plan([first, second])] == ['reach', 'reach']
+
+
 def test_duplicate_probe_ids_refused():
     with pytest.raises(AnsibleFilterError, match='not unique'):
         reach_plan([PROBES[0], PROBES[0]])

@@ -1,0 +1,231 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: ip_forward
+short_description: IPv4/IPv6 forwarding for Docker hosts, persisted in the sysctl.d file that wins at boot
+version_added: 0.1.0
+description:
+  - Docker's bridge and overlay traffic leaves a host only when the kernel forwards. This module
+    sets forwarding (C(net.ipv4.ip_forward), C(net.ipv6.conf.all.forwarding), and per interface),
+    keeps C(accept_ra) at V(2) on the uplinks so that IPv6 forwarding does not drop the default
+    route learned from router advertisements, and optionally turns on bridge netfilter.
+  - Values are set at runtime (in C(/proc/sys)) and written to a file under C(/etc/sysctl.d), together
+    or either alone (O(apply)).
+  - Before anything changes, the module reads every file that C(systemd-sysctl) and C(sysctl --system)
+    read at boot, in their order (C(*.conf) in C(/etc/sysctl.d), C(/run/sysctl.d), C(/usr/local/lib/sysctl.d),
+    C(/usr/lib/sysctl.d), C(/lib/sysctl.d) sorted by file name, the same name taken from the first of
+    those directories; C(/etc/sysctl.conf) last). A file read after O(sysctl_file) that sets another
+    value would undo this task at the next boot; it is named with its line, and the task fails or
+    warns (O(on_override)).
+  - Returns the iptables FORWARD chain policy (dockerd sets it to DROP when it turns forwarding on
+    itself) and warns when that policy drops traffic the task says should be routed.
+  - Every problem with the request (unknown interface, sysctl file in a directory nothing reads,
+    br_netfilter that cannot be loaded) fails the task before anything changes.
+options:
+  ipv4:
+    description:
+      - IPv4 forwarding, C(net.ipv4.ip_forward). Not managed when omitted.
+    type: bool
+  ipv6:
+    description:
+      - IPv6 forwarding on every interface, C(net.ipv6.conf.all.forwarding). Not managed when omitted.
+      - With V(true), C(accept_ra) is set to V(2) on each of O(uplinks) first.
+    type: bool
+  interfaces:
+    description:
+      - Per-interface forwarding, C(net.ipv4.conf.<name>.forwarding) and C(net.ipv6.conf.<name>.forwarding),
+        set after the global keys. Each interface must exist.
+      - In the sysctl file these lines start with C(-), so a boot where the interface appears later
+        (udev applies them then) does not log errors.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Interface name.
+        type: str
+        required: true
+      ipv4:
+        description: IPv4 forwarding on this interface.
+        type: bool
+      ipv6:
+        description: IPv6 forwarding on this interface.
+        type: bool
+  uplinks:
+    description:
+      - Interfaces that learn the IPv6 default route from router advertisements. With O(ipv6=true)
+        their C(accept_ra) is kept at V(2) (accept RAs even when forwarding). Each must exist.
+      - Ignored, with a warning, unless O(ipv6=true).
+      - When O(ipv6=true) and a default route learned from an RA goes through an interface that is not
+        listed here and does not have C(accept_ra=2), the task warns.
+    type: list
+    elements: str
+  bridge_netfilter:
+    description:
+      - V(true) sets C(net.bridge.bridge-nf-call-iptables) and C(net.bridge.bridge-nf-call-ip6tables) to V(1)
+        (bridged traffic passes iptables), V(false) to V(0). Not managed when omitted.
+      - These keys exist only with the C(br_netfilter) kernel module. With V(true) the module is loaded
+        (C(modprobe)) and, when persisting, listed in O(modules_load_file); when the kernel cannot load it,
+        the task fails before anything changes.
+    type: bool
+  apply:
+    description:
+      - V(both) sets the runtime values and the persistent file, V(runtime) only the runtime values,
+        V(persistent) only the file (the change takes effect at the next boot or C(sysctl --system)).
+    type: str
+    default: both
+    choices: [both, runtime, persistent]
+  sysctl_file:
+    description:
+      - The persistent file. It must be a C(.conf) file in one of the directories read at boot;
+        normally C(/etc/sysctl.d). Keys this task does not manage and comments in it are kept.
+    type: path
+    default: /etc/sysctl.d/90-netfleet-forwarding.conf
+  modules_load_file:
+    description:
+      - Where C(br_netfilter) is listed for C(systemd-modules-load) when O(bridge_netfilter=true) and the
+        change is persisted. Must be a C(.conf) file in a C(modules-load.d) directory.
+    type: path
+    default: /etc/modules-load.d/netfleet-br_netfilter.conf
+  on_override:
+    description:
+      - What to do when a file read at boot after O(sysctl_file) sets one of the keys to another value
+        (or another file hides O(sysctl_file)). V(fail) stops before anything changes; V(warn) goes on
+        and warns, naming the file and line.
+    type: str
+    default: fail
+    choices: [fail, warn]
+notes:
+  - The keys under C(net.) belong to the network namespace; run the module on the host (or in the
+    lab host container) whose forwarding should change.
+  - Does not touch the iptables policy; see RV(forward_policy).
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly the keys, files and module load a real run changes.
+  diff_mode:
+    support: full
+    description: Before and after per key (runtime value and value in the file).
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net
+'''
+
+EXAMPLES = r'''
+- name: Forward IPv4 and IPv6, keeping the RA default route on eth0
+  netfleet.docker.ip_forward:
+    ipv4: true
+    ipv6: true
+    uplinks: [eth0]
+
+- name: Bridge netfilter for Docker's bridge networks (loads and persists br_netfilter)
+  netfleet.docker.ip_forward:
+    ipv4: true
+    bridge_netfilter: true
+
+- name: Forward on one interface only, runtime value only
+  netfleet.docker.ip_forward:
+    interfaces:
+      - name: eth1
+        ipv4: true
+    apply: runtime
+
+- name: Own file name; warn instead of failing when a later file overrides a key
+  netfleet.docker.ip_forward:
+    ipv4: true
+    sysctl_file: /etc/sysctl.d/95-docker-forwarding.conf
+    on_override: warn
+  register: fwd
+
+- name: Show the FORWARD policy
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.netfleet_forward_policy }}"
+'''
+
+RETURN = r'''
+sysctls:
+  description: One entry per key the task manages, in the order they are set.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The key, dotted (or in slash form when an interface name holds a dot).
+      type: str
+      sample: net.ipv4.ip_forward
+    action:
+      description: V(changed) or V(unchanged) (in check mode, what a real run would do).
+      type: str
+      sample: changed
+    changes:
+      description: What changes, V(runtime) and/or V(file).
+      type: list
+      elements: str
+    value:
+      description: The value asked for.
+      type: str
+      sample: '1'
+    runtime_before:
+      description: The runtime value before (none when the key does not exist).
+      type: str
+    runtime_after:
+      description: The runtime value after.
+      type: str
+    file_before:
+      description: The value in O(sysctl_file) before (none when not there).
+      type: str
+    file_after:
+      description: The value in O(sysctl_file) after.
+      type: str
+overrides:
+  description:
+    - Lines read at boot after O(sysctl_file) that set a managed key to another value (with O(on_override=warn)).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{key: net.ipv4.ip_forward, wanted: '1', value: '0', file: /etc/sysctl.conf, line: 28}]
+forward_policy:
+  description: Policy of the FORWARD chain of iptables and ip6tables (none when it cannot be read).
+  returned: success
+  type: dict
+  sample: {ipv4: DROP, ipv6: ACCEPT}
+sysctl_file:
+  description: The persistent file (none with O(apply=runtime)).
+  returned: success
+  type: str
+  sample: /etc/sysctl.d/90-netfleet-forwarding.conf
+ansible_facts:
+  description: Facts set by the task.
+  returned: success
+  type: dict
+  contains:
+    netfleet_forward_policy:
+      description: The same as RV(forward_policy).
+      type: dict
+problems:
+  description: Every problem found while validating a failed request.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.docker.plugins.module_utils import forwarding
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=forwarding.argument_spec(),
+        supports_check_mode=True,
+    )
+    forwarding.run(module)
+
+
+if __name__ == '__main__':
+    main()

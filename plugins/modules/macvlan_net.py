@@ -1,0 +1,277 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: macvlan_net
+short_description: Docker macvlan networks with host-side checks and a persistent host shim
+version_added: 0.1.0
+description:
+  - Creates, changes and removes a Docker macvlan network through the same engine as
+    M(netfleet.docker.docker_net) (same idempotence, diff mode and safe recreate that restores
+    every endpoint).
+  - The parent interface is checked on the host before the engine is touched. It must exist,
+    be up and not be a macvlan interface itself. The 802.1q form C(base.vid) needs a VLAN ID
+    in 1..4094, an existing base interface and 802.1q support in the kernel (Docker creates
+    the VLAN link).
+  - Addresses are validated before anything changes. The gateway, aux addresses and
+    C(ip_range) must lie inside the subnet, and the subnet must not overlap another macvlan
+    network on the same parent. One shared L2 subnet can be sliced per host with C(ip_range).
+  - O(host_shim) gives the host a way to its own macvlan containers, which the kernel otherwise
+    keeps apart from the parent. It creates a macvlan interface in bridge mode with an address
+    of the subnet reserved in the network (aux address C(host-shim)) and a route to the
+    containers' C(ip_range). The shim is persisted as a systemd unit so that it survives a
+    reboot, and O(state=absent) removes it.
+options:
+  name:
+    description: Name of the network.
+    type: str
+    required: true
+  state:
+    description: V(present) creates the network or brings it to the requested settings; V(absent) removes it and its host shim.
+    type: str
+    default: present
+    choices: [present, absent]
+  parent:
+    description:
+      - Host interface the containers share, e.g. V(eth1), or V(eth1.20) for VLAN 20 on V(eth1).
+      - Required with O(state=present) unless O(config_from) is used.
+    type: str
+  mode:
+    description: macvlan mode.
+    type: str
+    default: bridge
+    choices: [bridge, private, vepa, passthru]
+  enable_ipv6:
+    description: Enable IPv6. Required as V(true) when O(ipam.config) holds an IPv6 subnet.
+    type: bool
+  ipam:
+    description:
+      - IP address management. A macvlan network needs the subnet of the parent's L2 segment.
+    type: dict
+    suboptions:
+      driver:
+        description: IPAM driver; the engine's is C(default).
+        type: str
+      options:
+        description: IPAM driver options; only the keys given are compared.
+        type: dict
+      config:
+        description:
+          - Address pools, IPv4 and IPv6.
+          - With O(host_shim) exactly one IPv4 pool with an C(ip_range) is needed. The range is the
+            containers' part of the subnet and is routed through the shim.
+        type: list
+        elements: dict
+        suboptions:
+          subnet:
+            description: Subnet in CIDR form, without host bits.
+            type: str
+            required: true
+          gateway:
+            description: The segment's router, inside the subnet and outside C(ip_range).
+            type: str
+          ip_range:
+            description: This host's slice of the subnet that container addresses come from.
+            type: str
+            aliases: [iprange]
+          aux_addresses:
+            description:
+              - Addresses inside the subnet the engine must not hand out, name to address.
+              - The shim's address is added as C(host-shim) automatically.
+            type: dict
+  labels:
+    description: Labels. Only the keys given are compared.
+    type: dict
+  internal:
+    description: Restrict external access.
+    type: bool
+  scope:
+    description: V(swarm) for a swarm-scoped macvlan network made with O(config_from).
+    type: str
+    choices: [local, swarm]
+  config_only:
+    description:
+      - Create a configuration-only network that holds this host's O(parent) and addresses. A swarm-scoped
+        network then uses it with O(config_from). Make one on every host, each with its own O(ipam) slice.
+    type: bool
+  config_from:
+    description: Take parent and addresses from this host's config-only network (with O(scope=swarm)).
+    type: str
+  host_shim:
+    description:
+      - Create a host-side macvlan interface (bridge mode) so that the host can reach its own containers.
+        It gets an address of the subnet outside C(ip_range) (reserved as aux address C(host-shim)) and
+        a route to C(ip_range). It is persisted as the systemd unit C(netfleet-shim-<name>.service).
+      - Not managed when omitted; O(state=absent) removes it.
+    type: dict
+    suboptions:
+      name:
+        description: Interface name; defaults to C(nfs-) and the first 11 characters of the network name.
+        type: str
+      address:
+        description:
+          - IPv4 address of the shim, inside the subnet and outside C(ip_range).
+          - Defaults to the highest free address outside C(ip_range); an address reserved before is kept.
+        type: str
+  promiscuous:
+    description:
+      - Put the parent into promiscuous mode (V(true)) or take it out (V(false)); some NICs and virtual
+        switches drop frames for the containers' MAC addresses otherwise. Not managed when omitted.
+      - Persisted by the shim's unit when O(host_shim) is used; otherwise runtime only.
+    type: bool
+  recreate:
+    description:
+      - V(auto) removes and recreates the network when an immutable property differs, restoring every
+        endpoint. V(never) fails instead and says what differs.
+    type: str
+    default: auto
+    choices: [auto, never]
+  force:
+    description: With O(state=absent), disconnect attached containers before removing.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - netfleet.docker.docker
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly the actions a real run takes, on the engine and on the host.
+  diff_mode:
+    support: full
+    description: Before and after for the network and for the host shim.
+notes:
+  - Docker 20.10 refuses a second macvlan network on the same parent; use another parent (or a VLAN).
+  - The shim is IPv4 only.
+author:
+  - netfleet.docker contributors (@netfleet)
+seealso:
+  - module: netfleet.docker.docker_net
+  - module: netfleet.docker.ip_forward
+'''
+
+EXAMPLES = r'''
+- name: One L2 subnet shared by the fleet, a slice per host, and a host shim
+  netfleet.docker.macvlan_net:
+    name: lan
+    parent: eth1
+    ipam:
+      config:
+        - subnet: 192.168.50.0/24
+          gateway: 192.168.50.1
+          ip_range: "192.168.50.{{ 64 + 16 * host_index }}/28"
+    host_shim: {}
+
+- name: VLAN 20 on eth1, dual stack
+  netfleet.docker.macvlan_net:
+    name: vlan20
+    parent: eth1.20
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: 10.20.0.0/24
+        - subnet: fd00:20::/64
+
+- name: Swarm-scoped macvlan - per-host config first
+  netfleet.docker.macvlan_net:
+    name: lan-config
+    config_only: true
+    parent: eth1
+    ipam:
+      config:
+        - subnet: 192.168.50.0/24
+          ip_range: "192.168.50.{{ 64 + 16 * host_index }}/28"
+
+- name: Then the swarm network, on a manager
+  netfleet.docker.macvlan_net:
+    name: lan-swarm
+    scope: swarm
+    config_from: lan-config
+
+- name: Remove the network and its host shim
+  netfleet.docker.macvlan_net:
+    name: lan
+    state: absent
+'''
+
+RETURN = r'''
+action:
+  description: What happened to the network (or, in check mode, would happen).
+  returned: success
+  type: str
+  sample: created
+  choices: [created, recreated, removed, unchanged, endpoints-changed]
+changes:
+  description: Field paths of the network that differed.
+  returned: success
+  type: list
+  elements: str
+differences:
+  description: The same differences with the wanted and the actual value.
+  returned: success
+  type: list
+  elements: dict
+steps:
+  description: The engine operations in order.
+  returned: success
+  type: list
+  elements: str
+network:
+  description: The inspected network after the task (empty when removed or only planned).
+  returned: success
+  type: dict
+host:
+  description: What happened on the host (the shim, the parent's promiscuous mode), one entry per object.
+  returned: success
+  type: list
+  elements: dict
+host_shim:
+  description: The host shim.
+  returned: when O(host_shim) is given and O(state=present)
+  type: dict
+  contains:
+    interface:
+      description: Interface name.
+      type: str
+      sample: nfs-lan
+    address:
+      description: Its IPv4 address (reserved in the network as aux address C(host-shim)).
+      type: str
+      sample: 192.168.50.254
+    routes:
+      description: Routes through the shim.
+      type: list
+      elements: str
+    unit:
+      description: The systemd unit that recreates it at boot.
+      type: str
+      sample: /etc/systemd/system/netfleet-shim-nfs-lan.service
+    action:
+      description: V(created), V(changed) or V(unchanged).
+      type: str
+problems:
+  description: Every problem found while validating a failed request.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.docker.plugins.module_utils import macvlan_task
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=macvlan_task.argument_spec(),
+        mutually_exclusive=[('config_only', 'config_from'), ('parent', 'config_from')],
+        supports_check_mode=True,
+    )
+    macvlan_task.run(module)
+
+
+if __name__ == '__main__':
+    main()
