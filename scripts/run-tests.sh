@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check of `make test`, stage by stage, and ends with a readable summary.
-# Usage: scripts/run-tests.sh [stage ...]   stages: sanity unit integration lab
+# Usage: scripts/run-tests.sh [stage ...]   stages: sanity unit docs integration lab
 # A stage's full output goes to .tmp/test-logs/<stage>.log; failures print its tail.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ LOGS=$ROOT/.tmp/test-logs
 mkdir -p "$LOGS"
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg
 export PATH=$VBIN:$PATH
-ALL_STAGES=(sanity unit integration lab)
+ALL_STAGES=(sanity unit docs integration lab)
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=("${ALL_STAGES[@]}")
 
@@ -43,6 +43,12 @@ stage_sanity() {
 
 stage_unit() {
   "$VBIN/pytest" -q tests/unit
+}
+
+# The operator docs: .venv-docs from docs/requirements.txt (built once), then docs/build.sh:
+# antsibull-docs lint, the generated reference, sphinx-build -W. Output: docs/_build/html.
+stage_docs() {
+  make --no-print-directory docs
 }
 
 stage_integration() {
