@@ -10,7 +10,7 @@
 #   4. always take the lab down; exit non-zero if anything failed.
 # Parameters: LAB_TEST_HOSTS (3), LAB_TEST_IMAGES (trixie,bookworm), LAB_TEST_SECOND_NIC (1).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$ROOT/.venv/bin:$PATH
 export LAB_HOSTS=${LAB_TEST_HOSTS:-3} LAB_IMAGES=${LAB_TEST_IMAGES:-trixie,bookworm}
@@ -31,7 +31,7 @@ trap 'rc=130; exit' INT TERM
 step "lab up (LAB_HOSTS=$LAB_HOSTS LAB_IMAGES=$LAB_IMAGES LAB_SECOND_NIC=$LAB_SECOND_NIC)"
 if ! "${LABCTL[@]}" up; then
   echo "lab tests: lab-up failed; taking down whatever lab is up and trying once more" >&2
-  "${LABCTL[@]}" down && "${LABCTL[@]}" up || { rc=1; exit; }
+  if ! { "${LABCTL[@]}" down && "${LABCTL[@]}" up; }; then rc=1; exit; fi
 fi
 
 step "pytest tests/lab"

@@ -2,7 +2,7 @@
 # Install the Debian packages the project needs, only those missing.
 set -euo pipefail
 need=()
-for pkg in docker.io iptables mmdebstrap rsync openssh-client; do
+for pkg in docker.io iptables mmdebstrap rsync openssh-client shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

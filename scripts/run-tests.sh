@@ -3,7 +3,7 @@
 # Usage: scripts/run-tests.sh [stage ...]   stages: sanity unit docs integration lab
 # A stage's full output goes to .tmp/test-logs/<stage>.log; failures print its tail.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 VBIN=$ROOT/.venv/bin
 LOGS=$ROOT/.tmp/test-logs
@@ -19,7 +19,8 @@ STAGES=("$@")
 collection_copy() {
   # Outside the checkout: inside it, ansible-test would ask git and see only ignored files.
   # One copy per run, so two checkouts (or two runs) never overwrite each other's copy.
-  local base=/tmp/netfleet-ac-$(echo "$ROOT" | md5sum | cut -c1-8)-$$
+  local base
+  base=/tmp/netfleet-ac-$(echo "$ROOT" | md5sum | cut -c1-8)-$$
   local dest=$base/ansible_collections/netfleet/docker
   rm -rf "$base" && mkdir -p "$dest"
   (git ls-files -co --exclude-standard 2>/dev/null || find . -type f -not -path './.git/*') \

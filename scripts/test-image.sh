@@ -9,11 +9,13 @@ CACHE=${NETFLEET_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
 mkdir -p "$CACHE"
 
 if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-  deb=$(ls "$CACHE"/busybox-static_*.deb 2>/dev/null | head -1 || true)
-  if [ -z "$deb" ]; then
+  debs=("$CACHE"/busybox-static_*.deb)
+  deb=${debs[0]}
+  if [ ! -e "$deb" ]; then
     (cd "$CACHE" && apt-get download -q busybox-static >/dev/null) || {
       echo "test-image: cannot download busybox-static; is a Debian mirror reachable (apt-get update)?" >&2; exit 1; }
-    deb=$(ls "$CACHE"/busybox-static_*.deb | head -1)
+    debs=("$CACHE"/busybox-static_*.deb)
+    deb=${debs[0]}
   fi
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
