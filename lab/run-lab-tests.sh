@@ -37,39 +37,12 @@ fi
 step "pytest tests/lab"
 .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
 
-step "molecule test -s default"
-if [ -f plugins/modules/docker_net.py ]; then
-  molecule test -s default || rc=1
-else
-  echo "lab tests: plugins/modules/docker_net.py does not exist yet: molecule FAILED" >&2
-  rc=1
-fi
-
-# Scenarios of issue 4 (ip_forward, macvlan_net). Each one's create reuses a lab that is up
-# with the same parameters, or brings it up again after the previous scenario's destroy.
-for scenario in ip_forward macvlan; do
-  step "molecule test -s $scenario"
-  if [ -d "extensions/molecule/$scenario" ]; then
-    molecule test -s "$scenario" || rc=1
-  else
-    echo "lab tests: extensions/molecule/$scenario does not exist: molecule FAILED" >&2
-    rc=1
-  fi
-done
-
-# Scenario swarm of issue 5 (overlay_cluster, the overlay role): its create.yml brings up the lab it
-# needs (LAB_HOSTS=3 LAB_IMAGE=trixie, no second NIC) after the previous scenario's destroy.
-step "molecule test -s swarm"
-if [ -d extensions/molecule/swarm ]; then
-  molecule test -s swarm || rc=1
-else
-  echo "lab tests: extensions/molecule/swarm does not exist: molecule FAILED" >&2
-  rc=1
-fi
-
-# Scenarios daemon and kv of issue 5 (roles/daemon, roles/kv_store). daemon runs on the lab of the
-# environment (both engines); kv's create.yml asks for bookworm hosts (Docker 20.10: cluster-store).
-for scenario in daemon kv fleet; do
+# The Molecule scenarios, one after another on the one lab this machine has. Each scenario's
+# create.yml reuses a lab that is up with its parameters or brings its own up after the previous
+# scenario's destroy: default (docker_net on every host) the lab brought up above; ip_forward and macvlan (issue 4) the lab of the environment with a second
+# NIC; swarm (issue 5) 3 trixie hosts; daemon the lab of the environment (both engines); kv
+# bookworm hosts (Docker 20.10: cluster-store); fleet (issue 6) 3 trixie hosts for site.yml.
+for scenario in default ip_forward macvlan swarm daemon kv fleet; do
   step "molecule test -s $scenario"
   if [ -d "extensions/molecule/$scenario" ]; then
     molecule test -s "$scenario" || rc=1

@@ -12,7 +12,7 @@ import tempfile
 
 from ansible_collections.netfleet.docker.plugins.module_utils import daemon_config as dc
 from ansible_collections.netfleet.docker.plugins.module_utils.client import parse_version
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 DEFAULT_DROPIN = '/etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf'
@@ -144,10 +144,7 @@ def run(module):
                            allow_insecure_tcp=params['allow_insecure_tcp'],
                            allow_unknown_keys=params['allow_unknown_keys'])
     if problems:
-        msg = problems[0] if len(problems) == 1 else '%d problems, nothing was changed: %s' % (len(problems), ' | '.join(problems))
-        if len(problems) == 1:
-            msg += '; nothing was changed'
-        module.fail_json(msg=msg, problems=problems, engine_version=engine_version, swarm_active=swarm_active)
+        fail_with_problems(module, problems, say_unchanged_for_one=True, engine_version=engine_version, swarm_active=swarm_active)
 
     keys = dc.changed_keys(current, merged)
     file_changed = bool(keys)

@@ -14,7 +14,7 @@ import os
 import tempfile
 
 from ansible_collections.netfleet.docker.plugins.module_utils import hostnet, sysctl
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
 
 IPV4_FORWARD = 'net/ipv4/ip_forward'
 IPV6_FORWARD = 'net/ipv6/conf/all/forwarding'
@@ -249,14 +249,14 @@ def run(module):
     for warning in request.warnings:
         module.warn(warning)
     if request.problems:
-        _fail(module, request.problems)
+        fail_with_problems(module, request.problems, say_unchanged_for_one=True)
 
     file_text = _read_text(request.sysctl_file) if request.persistent else None
     keys, new_text, overrides, shadowed = plan(request, file_text)
     override_problems = override_message(request, overrides, shadowed)
     if override_problems:
         if module.params['on_override'] == 'fail':
-            _fail(module, override_problems, overrides=overrides)
+            fail_with_problems(module, override_problems, overrides=overrides, say_unchanged_for_one=True)
         for text in override_problems:
             module.warn('on boot, ' + text)
 
@@ -329,10 +329,3 @@ def _warn_ra_routes(module, runner, request):
         if dev and dev not in uplinks and sysctl.read_runtime(sysctl.interface_key(6, dev, 'accept_ra')) != '2':
             module.warn('the IPv6 default route via %s on %s was learned from a router advertisement; with forwarding on, '
                         '%s ignores further advertisements and the route expires: add %s to uplinks' % (gateway, dev, dev, dev))
-
-
-def _fail(module, problems, **extra):
-    if len(problems) == 1:
-        module.fail_json(msg=problems[0] + '; nothing was changed', problems=problems, **extra)
-    module.fail_json(msg='%d problems, nothing was changed: %s' % (len(problems), ' | '.join(problems)),
-                     problems=problems, **extra)

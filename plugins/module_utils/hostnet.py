@@ -19,7 +19,7 @@ class HostNetError(Exception):
     """A host network command failed; the message says which and why."""
 
 
-def _ip_json(run, args, doing):
+def ip_json(run, args, doing):
     rc, out, err = run(['ip', '-j'] + list(args))
     if rc != 0:
         raise HostNetError('cannot %s (ip -j %s): %s' % (doing, ' '.join(args), (err or out).strip()))
@@ -34,7 +34,7 @@ def _ip_json(run, args, doing):
 
 def links(run):
     """name -> link dict of ``ip -j -d link show`` (details: linkinfo.info_kind, info_data, info_slave_kind)."""
-    return dict((link['ifname'], link) for link in _ip_json(run, ['-d', 'link', 'show'], 'list network links'))
+    return dict((link['ifname'], link) for link in ip_json(run, ['-d', 'link', 'show'], 'list network links'))
 
 
 def link(run, name):
@@ -76,7 +76,7 @@ def addresses(run, name=None, family=None):
     if name:
         args += ['dev', name]
     result = []
-    for item in _ip_json(run, args, 'list addresses'):
+    for item in ip_json(run, args, 'list addresses'):
         for info in item.get('addr_info') or []:
             if info.get('local'):
                 result.append((info['local'], info.get('prefixlen'), item.get('ifname')))
@@ -90,7 +90,7 @@ def routes(run, family=4, dev=None, selector=None):
         args += list(selector)
     if dev:
         args += ['dev', dev]
-    return _ip_json(run, args, 'list IPv%d routes' % family)
+    return ip_json(run, args, 'list IPv%d routes' % family)
 
 
 def ra_default_routes(run):

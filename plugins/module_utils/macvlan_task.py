@@ -21,7 +21,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import E
 from ansible_collections.netfleet.docker.plugins.module_utils.network import NetworkManager, PlanError
 from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
     NETWORK_OPTION_SPEC, OPTION_DEFAULTS, DesiredNetwork, SpecError)
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -49,10 +49,6 @@ def argument_spec():
     )
     spec.update(client.CONNECTION_ARGUMENT_SPEC)
     return spec
-
-
-def _fail(module, problems, **extra):
-    network_task._fail(module, problems, **extra)
 
 
 def _network_request(params, aux=None):
@@ -87,7 +83,7 @@ def _desired(module, params, aux=None):
     try:
         return DesiredNetwork(_network_request(params, aux))
     except (SpecError, EndpointError) as exc:
-        _fail(module, [str(exc)])
+        fail_with_problems(module, [str(exc)])
     return None
 
 
@@ -134,23 +130,23 @@ def plan_shim(module, runner, manager, desired_plain, existing):
     shim = params['host_shim']
     pool = macvlan.ipv4_pool(desired_plain.pools)
     if pool is None:
-        _fail(module, ['%s: host_shim needs exactly one IPv4 subnet in ipam.config; add one' % owner])
+        fail_with_problems(module, ['%s: host_shim needs exactly one IPv4 subnet in ipam.config; add one' % owner])
     if not pool.get('ip_range'):
-        _fail(module, ['%s: host_shim routes the containers\' ip_range through the shim, and subnet %s has none; give '
-                       'ip_range (this host\'s slice of the subnet, e.g. %s)'
-                       % (owner, pool['subnet'], _example_slice(pool['subnet']))])
+        fail_with_problems(module, ['%s: host_shim routes the containers\' ip_range through the shim, and subnet %s has none; give '
+                                    'ip_range (this host\'s slice of the subnet, e.g. %s)'
+                                    % (owner, pool['subnet'], _example_slice(pool['subnet']))])
     given_aux = (pool.get('aux_addresses') or {}).get(macvlan.SHIM_AUX_NAME)
     if shim.get('address'):
         try:
             address = str(ipam.parse_address(shim['address'], owner, 'host_shim.address'))
         except ipam.IpamError as exc:
-            _fail(module, [str(exc)])
+            fail_with_problems(module, [str(exc)])
         problems = macvlan.shim_address_problems(address, pool, owner)
         if given_aux and given_aux != address:
             problems.append("%s: aux_addresses['%s'] is %s but host_shim.address is %s; drop the aux address, the module "
                             "reserves the shim's address itself" % (owner, macvlan.SHIM_AUX_NAME, given_aux, address))
         if problems:
-            _fail(module, problems)
+            fail_with_problems(module, problems)
     else:
         address = given_aux or _existing_shim_address(existing, pool)
         taken = []
@@ -159,8 +155,8 @@ def plan_shim(module, runner, manager, desired_plain, existing):
         if address is None or address in taken or macvlan.shim_address_problems(address, pool, owner):
             address = macvlan.choose_shim_address(pool, taken)
         if address is None:
-            _fail(module, ['%s: no address is left in subnet %s outside ip_range %s for the host shim; shrink ip_range'
-                           % (owner, pool['subnet'], pool['ip_range'])])
+            fail_with_problems(module, ['%s: no address is left in subnet %s outside ip_range %s for the host shim; shrink ip_range'
+                                        % (owner, pool['subnet'], pool['ip_range'])])
     name = shim.get('name') or macvlan.default_shim_name(params['name'])
     spec = macvlan.ShimSpec(name, params['parent'], address, [pool['ip_range']], bool(params.get('promiscuous')))
     return spec, {pool['subnet']: address}
@@ -252,20 +248,20 @@ def run(module):
 
     problems = validate_request(module, runner)
     if problems:
-        _fail(module, problems)
+        fail_with_problems(module, problems)
     desired = _desired(module, params)
     problems = macvlan.gateway_problems(desired.pools, desired.owner)
     if problems:
-        _fail(module, problems)
+        fail_with_problems(module, problems)
 
     engine = client.connect(module)
     manager = NetworkManager(engine)
     try:
         existing = manager.find(params['name'])
     except PlanError as exc:   # several networks with this name
-        _fail(module, exc.problems)
+        fail_with_problems(module, exc.problems)
     except client.EngineError as exc:
-        _fail(module, [str(exc)])
+        fail_with_problems(module, [str(exc)])
 
     shim_spec = None
     if present and params.get('host_shim') is not None:
@@ -274,7 +270,7 @@ def run(module):
     if present and params.get('parent') and not params.get('config_only'):
         problems = _same_parent_problems(manager, desired, params['parent'])
         if problems:
-            _fail(module, problems)
+            fail_with_problems(module, problems)
     plans = network_task.plan_networks(module, manager, [desired])
 
     # The host side, planned before anything changes.
@@ -288,8 +284,8 @@ def run(module):
         state = _shim_state(runner, shim_name, unit_path)
         runtime = state['runtime']
         if runtime is not None and runtime.get('kind') != 'macvlan' and present:
-            _fail(module, ["network '%s': host_shim name '%s' is an existing %s interface that this module did not create; "
-                           "choose another name" % (params['name'], shim_name, runtime.get('kind') or 'physical')])
+            fail_with_problems(module, ["network '%s': host_shim name '%s' is an existing %s interface that this module did not create; "
+                                        "choose another name" % (params['name'], shim_name, runtime.get('kind') or 'physical')])
         before = _shim_view(state)
         if present:
             new_unit = shim_spec.unit_text(ip_binary, params['name'])

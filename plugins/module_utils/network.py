@@ -299,11 +299,8 @@ class NetworkManager:
         if steps:
             plan.action = ENDPOINTS_CHANGED
             plan.steps = steps
-        plan.target = self._endpoint_view(plan)
+        plan.target = plan.actual
         return problems
-
-    def _endpoint_view(self, plan):
-        return plan.actual
 
     def _api_gates(self, desired):
         problems = []

@@ -172,9 +172,7 @@ class DesiredNetwork:
     @property
     def address_space(self):
         """Docker's default IPAM keeps local and global (swarm / KV) pools apart."""
-        if self.view.get('scope') in GLOBAL_SCOPES or self.view.get('driver') == 'overlay':
-            return 'global'
-        return 'local'
+        return network_address_space(self.view)
 
 
 def inspected_view(network):

@@ -15,7 +15,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils.ipam import NETADD
 from ansible_collections.netfleet.docker.plugins.module_utils.network import NetworkManager, PlanError
 from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
     NETWORK_OPTION_SPEC, DesiredNetwork, SpecError, merged_requests)
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils.outcome import Outcome, fail_with_problems
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -44,19 +44,12 @@ def desired_networks(params):
     return desired, problems
 
 
-def _fail(module, problems, **extra):
-    if len(problems) == 1:
-        module.fail_json(msg=problems[0], problems=problems, **extra)
-    module.fail_json(msg='%d problems, nothing was changed: %s' % (len(problems), ' | '.join(problems)),
-                     problems=problems, **extra)
-
-
 def run(module):
     if NETADDR_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     desired, problems = desired_networks(module.params)
     if problems:
-        _fail(module, problems)
+        fail_with_problems(module, problems)
     engine = client.connect(module)
     manager = NetworkManager(engine)
     plans = plan_networks(module, manager, desired)
@@ -75,9 +68,9 @@ def plan_networks(module, manager, desired):
     try:
         return manager.plan(desired)
     except PlanError as exc:
-        _fail(module, exc.problems)
+        fail_with_problems(module, exc.problems)
     except client.EngineError as exc:
-        _fail(module, [str(exc)])
+        fail_with_problems(module, [str(exc)])
     return None  # not reached: fail_json exits
 
 

@@ -8,6 +8,19 @@ from __future__ import annotations
 UNCHANGED = 'unchanged'
 
 
+def fail_with_problems(module, problems, say_unchanged_for_one=False, **extra):
+    """Fail with every validation problem at once; the host was not touched.
+
+    One problem is the message itself (with '; nothing was changed' when asked); several are
+    counted and joined, so the operator fixes them all in one go.
+    """
+    if len(problems) == 1:
+        msg = problems[0] + ('; nothing was changed' if say_unchanged_for_one else '')
+    else:
+        msg = '%d problems, nothing was changed: %s' % (len(problems), ' | '.join(problems))
+    module.fail_json(msg=msg, problems=problems, **extra)
+
+
 class Outcome:
     """Collects per-object results; derives `changed` and the diff list from them.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.netfleet.docker.plugins.module_utils import client, kvstore, preflight, swarm
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
 
 SWARM_ONLY = ('advertise_addr', 'data_path_addr', 'data_path_port', 'default_addr_pool', 'subnet_size', 'remote_addrs',
               'join_token', 'cluster_id', 'role', 'availability', 'labels', 'node')
@@ -153,6 +153,7 @@ class OverlayClusterTask:
         self.params = dict(module.params)
         self.check = module.check_mode
         self.outcome = Outcome('swarm node')
+        self._host_links = None
         self.steps = []
         self.result = dict(backend=self.params['backend'], preflight={})
         self.node = None
@@ -171,20 +172,23 @@ class OverlayClusterTask:
                 self.module.warn('docker_host %s is not a local socket: the advertise address, the underlay MTU and '
                                  'ESP support of the engine\'s host were not checked' % params['docker_host'])
             return
-        links = None
         if params.get('advertise_addr'):
-            links = preflight.host_links(self.module)
-            underlay = preflight.underlay_for(params['advertise_addr'], links)
+            underlay = preflight.underlay_for(params['advertise_addr'], self.host_links())
             self.result['underlay'] = underlay
             self.params['advertise_ip'] = underlay['address']
         if params.get('data_path_addr'):
-            links = links or preflight.host_links(self.module)
-            preflight.underlay_for(params['data_path_addr'], links, option='data_path_addr')
+            preflight.underlay_for(params['data_path_addr'], self.host_links(), option='data_path_addr')
         if params.get('cluster_advertise'):
-            links = links or preflight.host_links(self.module)
-            self.result['underlay'] = preflight.underlay_for(params['cluster_advertise'], links, option='cluster_advertise')
+            self.result['underlay'] = preflight.underlay_for(params['cluster_advertise'], self.host_links(),
+                                                             option='cluster_advertise')
         if params['encrypted_overlay']:
             self.result['preflight']['esp'] = preflight.require_esp(self.module)
+
+    def host_links(self):
+        """The host's interfaces and addresses, read once per run."""
+        if self._host_links is None:
+            self._host_links = preflight.host_links(self.module)
+        return self._host_links
 
     def underlay_from_engine(self, node):
         """When advertise_addr was not given: the interface carrying the address the node advertises."""
@@ -194,7 +198,7 @@ class OverlayClusterTask:
         if not addr or node.state == 'inactive':
             return
         try:
-            self.result['underlay'] = preflight.underlay_for(addr, preflight.host_links(self.module))
+            self.result['underlay'] = preflight.underlay_for(addr, self.host_links())
         except preflight.PreflightError:
             pass
 
@@ -338,7 +342,7 @@ class OverlayClusterTask:
                              'and join_token to join an existing swarm as a worker')
         if not params.get('advertise_addr') and _local_engine(params):
             # dockerd refuses to choose when the host has several addresses; say which ones.
-            links = preflight.host_links(self.module)
+            links = self.host_links()
             candidates = sorted(a for name, link in links.items() if name != 'lo' and not name.startswith('docker')
                                 for a in link['addresses'] if ipaddress.ip_address(a).version == 4)
             if len(candidates) > 1:
@@ -482,9 +486,7 @@ class OverlayClusterTask:
         module = self.module
         problems = validate(self.params)
         if problems:
-            msg = problems[0] if len(problems) == 1 else '%d problems, nothing was changed: %s' % (
-                len(problems), ' | '.join(problems))
-            module.fail_json(msg=msg, problems=problems)
+            fail_with_problems(module, problems)
         try:
             self.host_checks()
         except preflight.PreflightError as exc:

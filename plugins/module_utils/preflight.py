@@ -15,6 +15,8 @@ import ipaddress
 import json
 import socket
 
+from ansible_collections.netfleet.docker.plugins.module_utils import hostnet
+
 ESP_AEAD = 'rfc4106(gcm(aes))'
 # A dummy transport-mode SA between two TEST-NET-1 addresses (RFC 5737); it only exists in
 # the probe's own network namespace and never carries a packet.
@@ -54,9 +56,13 @@ def is_ip(text):
 
 
 def parse_ip_addr_json(text):
-    """`ip -j addr show` -> {ifname: {'mtu': int, 'addresses': [str]}}."""
+    """`ip -j addr show` text -> {ifname: {'mtu': int, 'addresses': [str]}}."""
+    return _links_by_name(json.loads(text or '[]'))
+
+
+def _links_by_name(data):
     links = {}
-    for link in json.loads(text or '[]'):
+    for link in data:
         name = link.get('ifname')
         if not name:
             continue
@@ -67,14 +73,14 @@ def parse_ip_addr_json(text):
 
 def host_links(module):
     """The host's interfaces with their MTU and addresses (iproute2 JSON)."""
-    ip_bin = module.get_bin_path('ip')
-    if not ip_bin:
-        raise PreflightError('iproute2 (the ip command) is not installed on the host; it is needed to check '
-                             'which interface carries the advertise address')
-    rc, out, err = module.run_command([ip_bin, '-j', 'addr', 'show'])
-    if rc != 0:
-        raise PreflightError('ip -j addr show failed (rc=%s): %s' % (rc, err.strip()))
-    return parse_ip_addr_json(out)
+    try:
+        data = hostnet.ip_json(hostnet.module_runner(module), ['addr', 'show'], 'list the host\'s addresses')
+    except hostnet.HostNetError as exc:
+        if 'command not found' in str(exc):
+            raise PreflightError('iproute2 (the ip command) is not installed on the host; it is needed to check '
+                                 'which interface carries the advertise address')
+        raise PreflightError(str(exc))
+    return _links_by_name(data)
 
 
 def underlay_for(address, links, option='advertise_addr'):
