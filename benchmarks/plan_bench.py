@@ -18,7 +18,7 @@ import tracemalloc
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '.collections'))
 
-from ansible_collections.netfleet.docker.plugins.module_utils import address_plan  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netfleet.docker.plugins.module_utils._plan import address_plan  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def fleet_spec(hosts):

@@ -188,8 +188,8 @@ report:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.netfleet.docker.plugins.module_utils import address_plan
-from ansible_collections.netfleet.docker.plugins.module_utils.ipam import NETADDR_IMPORT_ERROR, IpamError
+from ansible_collections.netfleet.docker.plugins.module_utils._plan import address_plan
+from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR, IpamError
 
 SLICE = dict(prefix=dict(type='int', required=True), supernet=dict(type='str', required=True))
 POOL = dict(SLICE, size=dict(type='int', required=True))

@@ -205,7 +205,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import daemon_task
+from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_task
 
 
 def main():

@@ -342,7 +342,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import network_task
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_task
 
 
 def main():

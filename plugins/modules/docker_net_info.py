@@ -127,7 +127,8 @@ features:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import client, network_info
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_info
 
 
 def main():

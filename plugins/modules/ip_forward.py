@@ -216,7 +216,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import forwarding
+from ansible_collections.netfleet.docker.plugins.module_utils._host import forwarding
 
 
 def main():

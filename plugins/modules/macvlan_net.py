@@ -261,7 +261,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import macvlan_task
+from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan_task
 
 
 def main():

@@ -333,7 +333,7 @@ kv:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils import overlay_cluster_task
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import overlay_cluster_task
 
 
 def main():

@@ -19,7 +19,7 @@ _COLLECTIONS = os.path.join(_ROOT, '.collections')
 
 def _collection_importable():
     try:
-        from ansible_collections.netfleet.docker.plugins.module_utils import ipam  # noqa: F401 pylint: disable=unused-import
+        from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam  # noqa: F401 pylint: disable=unused-import
     except ImportError:
         for name in [name for name in sys.modules if name == 'ansible_collections' or name.startswith('ansible_collections.')]:
             del sys.modules[name]

@@ -9,7 +9,7 @@ import itertools
 import netaddr
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import address_plan as ap
+from ansible_collections.netfleet.docker.plugins.module_utils._plan import address_plan as ap
 
 
 def fleet(hosts, **extra):

@@ -9,7 +9,7 @@ import docker.errors
 import pytest
 import requests
 
-from ansible_collections.netfleet.docker.plugins.module_utils import client
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
 
 
 @pytest.mark.parametrize('text, version', [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import daemon_config as dc
+from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
 
 UNIT = """# /lib/systemd/system/docker.service
 [Unit]

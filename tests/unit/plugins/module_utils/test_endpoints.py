@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import endpoints as ep
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network import endpoints as ep
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 OWNER = "network 'web'"
 CID = 'abcdef0123456789' * 4

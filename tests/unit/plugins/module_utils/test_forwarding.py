@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import forwarding
+from ansible_collections.netfleet.docker.plugins.module_utils._host import forwarding
 
 
 def params(**kwargs):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 OWNER = "network 'web'"
 

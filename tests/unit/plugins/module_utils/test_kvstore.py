@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import kvstore
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
 
 
 def fake_etcd(v2):

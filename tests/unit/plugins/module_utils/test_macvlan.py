@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import macvlan
+from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan
 
 OWNER = "network 'lan'"
 

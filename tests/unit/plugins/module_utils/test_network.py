@@ -10,9 +10,9 @@ import copy
 import docker.errors
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import network as net
-from ansible_collections.netfleet.docker.plugins.module_utils.client import Engine
-from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import DesiredNetwork, merged_requests
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network as net
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import Engine
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import DesiredNetwork, merged_requests
 
 
 def _id(seed):

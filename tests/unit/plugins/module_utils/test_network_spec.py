@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import network_spec as spec
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import EndpointError
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_spec as spec
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import EndpointError
 
 MTU = spec.MTU_OPTION
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome
 
 
 def test_nothing_recorded_is_unchanged():

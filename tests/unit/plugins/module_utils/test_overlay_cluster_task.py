@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import overlay_cluster_task as task
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import overlay_cluster_task as task
 
 
 def params(**overrides):

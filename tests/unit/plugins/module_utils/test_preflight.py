@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import preflight
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import preflight
 
 LINKS = preflight.parse_ip_addr_json(json.dumps([
     dict(ifname='lo', mtu=65536, addr_info=[dict(local='127.0.0.1')]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import swarm
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import swarm
 
 
 def managers(reachable, unreachable):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils import sysctl
+from ansible_collections.netfleet.docker.plugins.module_utils._host import sysctl
 
 
 def write(root, path, text):

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.netfleet.docker.plugins.module_utils import client, kvstore, preflight, swarm
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import preflight
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import swarm
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
 
 SWARM_ONLY = ('advertise_addr', 'data_path_addr', 'data_path_port', 'default_addr_pool', 'subnet_size', 'remote_addrs',
               'join_token', 'cluster_id', 'role', 'availability', 'labels', 'node')

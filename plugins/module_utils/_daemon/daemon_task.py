@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-from ansible_collections.netfleet.docker.plugins.module_utils import daemon_config as dc
-from ansible_collections.netfleet.docker.plugins.module_utils.client import parse_version
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 DEFAULT_DROPIN = '/etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf'

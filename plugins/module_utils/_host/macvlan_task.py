@@ -16,12 +16,16 @@ from __future__ import annotations
 import os
 import tempfile
 
-from ansible_collections.netfleet.docker.plugins.module_utils import client, hostnet, ipam, macvlan, network_task
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import EndpointError
-from ansible_collections.netfleet.docker.plugins.module_utils.network import NetworkManager, PlanError
-from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_task
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import EndpointError
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager, PlanError
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
     NETWORK_OPTION_SPEC, OPTION_DEFAULTS, DesiredNetwork, SpecError)
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
 
 from ansible.module_utils.basic import missing_required_lib
 

@@ -10,8 +10,8 @@ input finds nothing to do whatever spelling, order or defaults the engine report
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import normalize_connected
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import normalize_connected
 
 MTU_OPTION = 'com.docker.network.driver.mtu'
 PREDEFINED_NETWORKS = frozenset(['bridge', 'host', 'none', 'ingress', 'docker_gwbridge'])

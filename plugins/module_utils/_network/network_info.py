@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils.client import features_for, parse_version
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import snapshot
-from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import inspected_view
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import features_for, parse_version
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import snapshot
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import inspected_view
 
 try:
     import docker.errors as docker_errors

@@ -14,7 +14,7 @@ import json
 from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, Request, build_opener
 
-from ansible_collections.netfleet.docker.plugins.module_utils.preflight import split_host_port
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay.preflight import split_host_port
 
 KV_SCHEMES = ('etcd', 'consul', 'zk')
 DEFAULT_PORTS = dict(etcd=2379, consul=8500, zk=2181)

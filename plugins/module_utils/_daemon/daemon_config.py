@@ -15,7 +15,7 @@ import json
 import re
 import shlex
 
-from ansible_collections.netfleet.docker.plugins.module_utils.client import parse_version, version_text
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version, version_text
 
 DROPIN_MARKER = '# Managed by netfleet.docker (daemon_config)'
 

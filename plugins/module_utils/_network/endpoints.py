@@ -10,7 +10,7 @@ forgets them leaves containers that cannot start.
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 
 class EndpointError(ValueError):

@@ -21,7 +21,8 @@ import hashlib
 import os
 import re
 
-from ansible_collections.netfleet.docker.plugins.module_utils import hostnet, ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 MODES = ('bridge', 'private', 'vepa', 'passthru')
 SHIM_AUX_NAME = 'host-shim'

@@ -9,13 +9,13 @@ run networks through exactly the same path.
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils import client
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import EndpointError
-from ansible_collections.netfleet.docker.plugins.module_utils.ipam import NETADDR_IMPORT_ERROR
-from ansible_collections.netfleet.docker.plugins.module_utils.network import NetworkManager, PlanError
-from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import EndpointError
+from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager, PlanError
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
     NETWORK_OPTION_SPEC, DesiredNetwork, SpecError, merged_requests)
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import Outcome, fail_with_problems
 
 from ansible.module_utils.basic import missing_required_lib
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from ansible_collections.netfleet.docker.plugins.module_utils.preflight import is_ip, split_host_port
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay.preflight import is_ip, split_host_port
 
 SWARM_PORT = 2377
 DEFAULT_DATA_PATH_PORT = 4789

@@ -12,11 +12,11 @@ and puts the old network back if the new one cannot be created.
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
-from ansible_collections.netfleet.docker.plugins.module_utils.client import EngineError, api_error_text, is_conflict
-from ansible_collections.netfleet.docker.plugins.module_utils.endpoints import (
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
     connect_kwargs, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
-from ansible_collections.netfleet.docker.plugins.module_utils.network_spec import (
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
     OPTION_MIN_API, PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, subnet_family_problem,
     target_view)
 

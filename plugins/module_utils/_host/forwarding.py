@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-from ansible_collections.netfleet.docker.plugins.module_utils import hostnet, sysctl
-from ansible_collections.netfleet.docker.plugins.module_utils.outcome import UNCHANGED, Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
+from ansible_collections.netfleet.docker.plugins.module_utils._host import sysctl
+from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
 
 IPV4_FORWARD = 'net/ipv4/ip_forward'
 IPV6_FORWARD = 'net/ipv6/conf/all/forwarding'

@@ -21,7 +21,7 @@ import os
 import socket
 import tempfile
 
-from ansible_collections.netfleet.docker.plugins.module_utils import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 try:
     import netaddr

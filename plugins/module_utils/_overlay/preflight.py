@@ -15,7 +15,7 @@ import ipaddress
 import json
 import socket
 
-from ansible_collections.netfleet.docker.plugins.module_utils import hostnet
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
 
 ESP_AEAD = 'rfc4106(gcm(aes))'
 # A dummy transport-mode SA between two TEST-NET-1 addresses (RFC 5737); it only exists in
