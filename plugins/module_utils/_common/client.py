@@ -15,6 +15,8 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import errors
+
 try:
     import docker
     import docker.errors
@@ -57,7 +59,7 @@ ENGINE_FEATURES = {
 }
 
 
-class EngineError(Exception):
+class EngineError(errors.EngineError):
     """A failure worth showing the operator as is: it names the object, the problem and the fix."""
 
 
