@@ -140,7 +140,7 @@ def main():
     )
     argument_spec.update(client.CONNECTION_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    engine = client.connect(module)
+    engine = client.connect_or_fail(module)
     try:
         facts = network_info.gather(engine, names=module.params['names'], filters=module.params['filters'],
                                     endpoints=module.params['endpoints'], engine_config=module.params['engine'])

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import re
 import traceback
+from typing import Any, Mapping, Optional
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.netfleet.docker.plugins.module_utils._common import errors
+from ansible_collections.netfleet.docker.plugins.module_utils._common import errors, versions
 
 try:
     import docker
@@ -47,48 +48,15 @@ CONNECTION_ARGUMENT_SPEC = dict(
     timeout=dict(type='int', default=60, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
 )
 
-# Engine releases that added or removed something a module may ask for. Keys are the names
-# returned in docker_net_info's `features`; values are (first version with it, first without).
-ENGINE_FEATURES = {
-    'legacy_kv_overlay': (None, (23, 0)),
-    'dockerd_validate': ((23, 0), None),
-    'default_network_opts': ((24, 0), None),
-    'ip_forward_no_drop': ((28, 0), None),
-    'config_only_networks': ((17, 6), None),
-    'endpoint_mac_address': ((25, 0), None),
-}
+# Kept for callers of the old names: the gates live in versions.GATES now.
+parse_version = versions.parse_version
+version_text = versions.version_text
+features_for = versions.features_for
+ENGINE_FEATURES = dict((name, (row.get('engine'), row.get('removed_in')))
+                       for name, row in versions.GATES.items() if row.get('feature', True))
 
-
-class EngineError(errors.EngineError):
-    """A failure worth showing the operator as is: it names the object, the problem and the fix."""
-
-
-def parse_version(text):
-    """'20.10.24+dfsg1' -> (20, 10, 24); '1.41' -> (1, 41). Unparseable parts count as 0."""
-    parts = []
-    for piece in re.split(r'[.\-+~]', str(text))[:3]:
-        match = re.match(r'\d+', piece)
-        if not match:
-            break
-        parts.append(int(match.group(0)))
-    return tuple(parts) or (0,)
-
-
-def version_text(version):
-    return '.'.join(str(part) for part in version)
-
-
-def features_for(engine_version):
-    """Map every known feature to whether an engine of this version has it."""
-    result = {}
-    for name, (since, until) in ENGINE_FEATURES.items():
-        present = True
-        if since is not None and engine_version < since:
-            present = False
-        if until is not None and engine_version >= until:
-            present = False
-        result[name] = present
-    return result
+# One engine error for the collection; the old name stays importable from here.
+EngineError = errors.EngineError
 
 
 if requests is not None:
@@ -141,25 +109,21 @@ class Engine:
     def features(self):
         return features_for(self.engine_version)
 
-    def require_api(self, minimum, option, owner=None):
-        """Fail naming the option and the minimum API version when the connection speaks an older one."""
-        if self.api_version < parse_version(minimum):
-            where = " of %s" % owner if owner else ''
-            raise EngineError(
-                "option '%s'%s needs Docker API %s or later, but the engine at %s speaks API %s "
-                "(engine %s); upgrade the engine or drop the option"
-                % (option, where, minimum, self.endpoint, self.api.api_version,
-                   self.version_info.get('Version', '?')))
+    def require(self, feature: str, owner: Optional[str] = None, what: Optional[str] = None) -> None:
+        """Fail (EngineError) naming the feature, the versions and the fix when this engine lacks it."""
+        versions.require(self, feature, owner, what)
 
-    def require_engine(self, feature, what):
-        since, until = ENGINE_FEATURES[feature]
-        version = self.engine_version
-        if since is not None and version < since:
-            raise EngineError('%s needs Docker %s or later; the engine at %s is %s'
-                              % (what, version_text(since), self.endpoint, version_text(version)))
-        if until is not None and version >= until:
-            raise EngineError('%s was removed in Docker %s; the engine at %s is %s'
-                              % (what, version_text(until), self.endpoint, version_text(version)))
+    def supports(self, feature: str) -> bool:
+        return versions.supports(self, feature)
+
+    def require_api(self, minimum: str, option: str, owner: Optional[str] = None) -> None:
+        """Fail naming the option and the minimum API version when the connection speaks an older one."""
+        row = dict(api=minimum, what=option, option=True)
+        if self.api_version < parse_version(minimum):
+            raise EngineError(versions.api_message(self, row, option, owner))
+
+    def require_engine(self, feature: str, what: str) -> None:
+        versions.require(self, feature, what=what)
 
     def call(self, doing, func, *args, **kwargs):
         """Run one SDK call; turn its failure into an EngineError that says what we were doing."""
@@ -207,51 +171,73 @@ def unreachable_message(endpoint, exc):
             'point elsewhere.' % (endpoint, exc, hint))
 
 
-def connect(module):
-    """Connect with the module's connection options; fail the module with a clear message if we cannot."""
+def _check_sdk() -> None:
     if docker is None:
-        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python >= %s)' % version_text(MIN_SDK_VERSION)),
-                         exception=DOCKER_IMPORT_ERROR)
+        raise EngineError(missing_required_lib('docker (Docker SDK for Python >= %s)' % version_text(MIN_SDK_VERSION)),
+                          exception=DOCKER_IMPORT_ERROR)
     if parse_version(docker.__version__) < MIN_SDK_VERSION:
         minimum = version_text(MIN_SDK_VERSION)
-        module.fail_json(msg='Docker SDK for Python %s is too old; this collection needs %s or later '
-                             '(pip install "docker>=%s")' % (docker.__version__, minimum, minimum))
-    params = module.params
-    endpoint = params['docker_host'] or DEFAULT_DOCKER_HOST
-    use_tls, ca_path, cert, key = _tls_settings(params)
-    tls_config = False
-    if use_tls:
-        for label, path in (('ca_path', ca_path), ('client_cert', cert), ('client_key', key)):
-            if path and not os.path.exists(path):
-                module.fail_json(msg='%s %s does not exist; fix the path or unset DOCKER_CERT_PATH' % (label, path))
-        client_cert = (cert, key) if cert and key else None
-        if bool(cert) != bool(key):
-            module.fail_json(msg='client_cert and client_key go together; give both or neither')
-        try:
-            tls_config = docker.tls.TLSConfig(client_cert=client_cert, ca_cert=ca_path,
-                                              verify=(ca_path or True) if params['validate_certs'] else False)
-        except docker.errors.TLSParameterError as exc:
-            module.fail_json(msg='invalid TLS settings for %s: %s' % (endpoint, exc))
-        if endpoint.startswith('tcp://'):
-            endpoint_url = 'https://' + endpoint[len('tcp://'):]
-        else:
-            endpoint_url = endpoint
-    else:
-        endpoint_url = endpoint
-    version = params['api_version'] or 'auto'
+        raise EngineError('Docker SDK for Python %s is too old; this collection needs %s or later '
+                          '(pip install "docker>=%s")' % (docker.__version__, minimum, minimum))
+
+
+def _tls_config(params: Mapping[str, Any], endpoint: str, ca_path, cert, key):
+    """The SDK's TLSConfig for the connection options; every path is checked first."""
+    for label, path in (('ca_path', ca_path), ('client_cert', cert), ('client_key', key)):
+        if path and not os.path.exists(path):
+            raise EngineError('%s %s does not exist; fix the path or unset DOCKER_CERT_PATH' % (label, path))
+    if bool(cert) != bool(key):
+        raise EngineError('client_cert and client_key go together; give both or neither')
+    client_cert = (cert, key) if cert and key else None
     try:
-        api = docker.APIClient(base_url=endpoint_url, version=version, timeout=params['timeout'], tls=tls_config)
+        return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=ca_path,
+                                    verify=(ca_path or True) if params['validate_certs'] else False)
+    except docker.errors.TLSParameterError as exc:
+        raise EngineError('invalid TLS settings for %s: %s' % (endpoint, exc))
+
+
+def _api_client(endpoint: str, endpoint_url: str, version: str, timeout: int, tls_config):
+    try:
+        return docker.APIClient(base_url=endpoint_url, version=version, timeout=timeout, tls=tls_config)
     except docker.errors.InvalidVersion as exc:
-        module.fail_json(msg="api_version '%s' cannot be used with the engine at %s: %s; set api_version: auto "
-                             "(or DOCKER_API_VERSION) to negotiate, or give 1.24 or later" % (version, endpoint, exc))
+        raise EngineError("api_version '%s' cannot be used with the engine at %s: %s; set api_version: auto "
+                          "(or DOCKER_API_VERSION) to negotiate, or give 1.24 or later" % (version, endpoint, exc))
     except docker.errors.DockerException as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or \
                 'Connection' in str(exc) or 'connect' in str(exc):
-            module.fail_json(msg=unreachable_message(endpoint, exc))
-        module.fail_json(msg='cannot use the Docker engine at %s: %s' % (endpoint, exc))
+            raise EngineError(unreachable_message(endpoint, exc))
+        raise EngineError('cannot use the Docker engine at %s: %s' % (endpoint, exc))
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        module.fail_json(msg=unreachable_message(endpoint, exc))
+        raise EngineError(unreachable_message(endpoint, exc))
+
+
+def connect(module) -> Engine:
+    """Connect with the module's connection options.
+
+    Raises EngineError with a message that names the endpoint, the problem and the fix; the
+    driver base turns it into the module's failure (nothing has changed yet).
+    """
+    _check_sdk()
+    params = module.params
+    endpoint = params['docker_host'] or DEFAULT_DOCKER_HOST
+    use_tls, ca_path, cert, key = _tls_settings(params)
+    tls_config = False
+    endpoint_url = endpoint
+    if use_tls:
+        tls_config = _tls_config(params, endpoint, ca_path, cert, key)
+        if endpoint.startswith('tcp://'):
+            endpoint_url = 'https://' + endpoint[len('tcp://'):]
+    api = _api_client(endpoint, endpoint_url, params['api_version'] or 'auto', params['timeout'], tls_config)
     if use_tls and params.get('tls_hostname'):
         api.mount('https://', _PinnedHostnameAdapter(params['tls_hostname']))
     return Engine(api, endpoint)
+
+
+def connect_or_fail(module) -> Engine:
+    """connect() for modules not yet on the driver base: the same messages through fail_json."""
+    try:
+        return connect(module)
+    except EngineError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+        raise  # not reached: fail_json exits

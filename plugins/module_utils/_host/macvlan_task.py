@@ -258,7 +258,7 @@ def run(module):
     if problems:
         fail_with_problems(module, problems)
 
-    engine = client.connect(module)
+    engine = client.connect_or_fail(module)
     manager = NetworkManager(engine)
     try:
         existing = manager.find(params['name'])

@@ -12,12 +12,13 @@ and puts the old network back if the new one cannot be created.
 
 from __future__ import annotations
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
     connect_kwargs, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
-    OPTION_MIN_API, PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, subnet_family_problem,
+    PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, subnet_family_problem,
     target_view)
 
 try:
@@ -304,12 +305,11 @@ class NetworkManager:
 
     def _api_gates(self, desired):
         problems = []
-        for option, minimum in OPTION_MIN_API.items():
+        for option in versions.option_gates('network'):
             if desired.view.get(option):
-                try:
-                    self.engine.require_api(minimum, option, desired.owner)
-                except EngineError as exc:
-                    problems.append(str(exc))
+                problem = versions.gate_problem(self.engine, 'network.' + option, desired.owner)
+                if problem:
+                    problems.append(problem)
         return problems
 
     def _driver_problems(self, desired):
@@ -413,7 +413,7 @@ class NetworkManager:
                 try:
                     self.api.connect_container_to_network(
                         endpoint['id'], network_id,
-                        **connect_kwargs(endpoint, with_mac=self.engine.api_version >= (1, 44)))
+                        **connect_kwargs(endpoint, with_mac=versions.supports(self.engine, 'endpoint.mac_address')))
                     plan.applied += 1
                 except docker_errors.APIError as exc:
                     failures.append('container %s: %s' % (endpoint['container'], api_error_text(exc)))

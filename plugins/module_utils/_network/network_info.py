@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils._common.client import features_for, parse_version
+from ansible_collections.netfleet.docker.plugins.module_utils._common.versions import features_for, parse_version
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import snapshot
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import inspected_view
 

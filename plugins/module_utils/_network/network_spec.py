@@ -346,7 +346,3 @@ def _pool_body(pool):
     if pool.get('aux_addresses'):
         body['AuxiliaryAddresses'] = pool['aux_addresses']
     return body
-
-
-# API versions that introduced the fields a request may use.
-OPTION_MIN_API = dict(attachable='1.25', scope='1.30', config_only='1.30', config_from='1.30')

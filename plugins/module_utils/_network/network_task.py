@@ -50,7 +50,7 @@ def run(module):
     desired, problems = desired_networks(module.params)
     if problems:
         fail_with_problems(module, problems)
-    engine = client.connect(module)
+    engine = client.connect_or_fail(module)
     manager = NetworkManager(engine)
     plans = plan_networks(module, manager, desired)
     outcome, ids = apply_plans(module, manager, plans)

@@ -494,7 +494,7 @@ class OverlayClusterTask:
             self.host_checks()
         except preflight.PreflightError as exc:
             module.fail_json(msg=str(exc), **self.result)
-        engine = client.connect(module)
+        engine = client.connect_or_fail(module)
         try:
             if self.params['backend'] == 'kv':
                 self.run_kv(engine)
