@@ -132,9 +132,11 @@ class Driver:
         failed = steps[index]
         pending = [step for step in steps[index + 1:] if step.changes_host]
         details = dict(exc.details)
+        # ``step_details`` of the error (what the failed step did before it stopped) join its record.
+        failed_extra = details.pop('step_details', None)
         details.update(
             completed=[self.record(step, extra) for step, extra in self.applied],
-            failed=[dict(self.record(failed), error=str(exc))],
+            failed=[dict(self.record(failed, failed_extra), error=str(exc))],
             not_attempted=[self.record(step) for step in pending],
         )
         return StepFailed(exc.problems, **details)
