@@ -196,6 +196,22 @@ dockerd_validated:
   description: Whether C(dockerd --validate) checked the new file.
   returned: success
   type: bool
+files:
+  description: One record per file this module owns (daemon.json, then the drop-in), in apply order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The file's path.
+      type: str
+    action:
+      description: C(created), C(updated), C(written), C(removed) or C(unchanged).
+      type: str
+    changes:
+      description: The changed top-level keys (daemon.json) or the flags the drop-in leaves out.
+      type: list
+      elements: str
 problems:
   description: Every problem found while validating a failed request.
   returned: failure
@@ -205,12 +221,66 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import ValidationError
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_task
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', default=daemon_task.DEFAULT_PATH),
+    options=dict(type='dict', default={}),
+    absent_keys=dict(type='list', elements='str', default=[], no_log=False),
+    backup=dict(type='bool', default=True),
+    dockerd_validate=dict(type='bool', default=True),
+    allow_insecure_tcp=dict(type='bool', default=False),
+    allow_unknown_keys=dict(type='bool', default=False),
+    engine_version=dict(type='str'),
+    swarm_active=dict(type='bool'),
+    service=dict(type='str', default='docker.service'),
+    manage_dropin=dict(type='bool', default=True),
+    dropin_path=dict(type='path', default=daemon_task.DEFAULT_DROPIN),
+)
+
+
+class DaemonConfigDriver(Driver):
+    """daemon.json and the clash drop-in: two file steps, planned after the merged file validates."""
+
+    kind = 'file'
+    records_key = 'files'
+    one_problem_suffix = '; nothing was changed'
+
+    def validate(self):
+        self.state = daemon_task.read_state(self.module)
+        problems = daemon_task.validation_problems(self.module, self.state)
+        if problems:
+            # Raised rather than returned: the failure reports the version and swarm state it used.
+            raise ValidationError(problems, engine_version=self.state.engine_version,
+                                  swarm_active=self.state.swarm_active)
+        return []
+
+    def plan(self):
+        config = daemon_task.config_step(self.module, self.state)
+        dropin = daemon_task.dropin_step(self.module, self.state.merged)
+        self.validated = config.changes_host and daemon_task.dockerd_validate(
+            self.module, self.state.merged, self.state.engine_version)
+        return (config, dropin)
+
+    def apply(self, step):
+        return daemon_task.apply_file(self.module, step.payload)
+
+    def diff(self, step):
+        # The texts themselves (normalized JSON, the drop-in), not mappings.
+        return dict(before=step.before, after=step.after, before_header='file %s (before)' % step.name,
+                    after_header='file %s (%s)' % (step.name, step.action))
+
+    def extra_result(self, steps):
+        config, dropin = steps
+        backup_file = dict((id(step), details) for step, details in self.applied).get(id(config), {}).get('backup_file')
+        return daemon_task.result_keys(self.state, config, dropin, backup_file, self.validated)
 
 
 def main():
-    module = AnsibleModule(argument_spec=daemon_task.ARGUMENT_SPEC, supports_check_mode=True)
-    daemon_task.run(module)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    DaemonConfigDriver(module).run()
 
 
 if __name__ == '__main__':

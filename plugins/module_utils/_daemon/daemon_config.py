@@ -16,6 +16,7 @@ import re
 import shlex
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version, version_text
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
 
 DROPIN_MARKER = '# Managed by netfleet.docker (daemon_config)'
 
@@ -83,8 +84,8 @@ CLUSTER_STORE_SCHEMES = ('etcd', 'consul', 'zk')
 _MISSING = object()
 
 
-class ConfigError(Exception):
-    """The existing file cannot be read as a daemon.json."""
+class ConfigError(HostError):
+    """The existing file cannot be read as a daemon.json (a host problem: the request may be fine)."""
 
 
 # ---------------------------------------------------------------------------------------

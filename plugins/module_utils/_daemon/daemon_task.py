@@ -1,48 +1,66 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The daemon_config task: read daemon.json, merge, validate, back up, write, and the drop-in
-that keeps a service flag from clashing with the file. Restarting is the caller's business
-(roles/daemon): the result says whether a restart or a reload is needed."""
+"""What the daemon_config driver reads from the host and does to it: daemon.json, the engine's
+version and swarm state, the unit's ExecStart (for the flag/file clash drop-in), ``dockerd
+--validate``, and the two file steps. Restarting is the caller's business (roles/daemon): the
+result says whether a restart or a reload is needed."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
+from ansible_collections.netfleet.docker.plugins.module_utils._common import files
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version
-from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import EngineError, HostError
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 DEFAULT_DROPIN = '/etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf'
 
-ARGUMENT_SPEC = dict(
-    path=dict(type='path', default=DEFAULT_PATH),
-    options=dict(type='dict', default={}),
-    absent_keys=dict(type='list', elements='str', default=[], no_log=False),
-    backup=dict(type='bool', default=True),
-    dockerd_validate=dict(type='bool', default=True),
-    allow_insecure_tcp=dict(type='bool', default=False),
-    allow_unknown_keys=dict(type='bool', default=False),
-    engine_version=dict(type='str'),
-    swarm_active=dict(type='bool'),
-    service=dict(type='str', default='docker.service'),
-    manage_dropin=dict(type='bool', default=True),
-    dropin_path=dict(type='path', default=DEFAULT_DROPIN),
-)
-
 SWARM_ACTIVE_STATES = ('active', 'pending', 'locked', 'error')
 
 
-def _read(path):
-    if not os.path.exists(path):
-        return None
-    with open(path, 'r') as handle:
-        return handle.read()
+@dataclass(frozen=True)
+class DaemonState:
+    """daemon.json as read, the merged configuration, and the facts its validation depends on."""
+
+    text: Optional[str]
+    current: Dict[str, Any]
+    merged: Dict[str, Any]
+    engine_version: Optional[str]
+    swarm_active: bool
+    swarm_source: str
 
 
-def _engine_version(module):
+@dataclass(frozen=True)
+class FileWrite:
+    """Payload of a file step: the new text (None removes the file) and whether to back it up first."""
+
+    path: str
+    text: Optional[str]
+    backup: bool = False
+    previous: Optional[str] = None
+
+
+def read_state(module) -> DaemonState:
+    """Read the file, merge the request into it, and find the engine version and swarm state."""
+    params = module.params
+    text = files.read_text(params['path'])
+    current = dc.parse_config_text(text or '', params['path'])
+    merged = dc.merged_config(current, params['options'], params['absent_keys'])
+    version = engine_version(module)
+    swarm_active, swarm_source = swarm_state(module, merged)
+    return DaemonState(text=text, current=current, merged=merged, engine_version=version,
+                       swarm_active=swarm_active, swarm_source=swarm_source)
+
+
+def engine_version(module) -> Optional[str]:
+    """The version the gates use: the engine_version option, else what `dockerd --version` says."""
     if module.params['engine_version']:
         return module.params['engine_version']
     dockerd = module.get_bin_path('dockerd')
@@ -57,7 +75,8 @@ def _engine_version(module):
     return version
 
 
-def _swarm_active(module, merged):
+def swarm_state(module, merged: Dict[str, Any]) -> Tuple[bool, str]:
+    """(part of a swarm?, where that comes from); asked only when a key of the file depends on it."""
     if module.params['swarm_active'] is not None:
         return module.params['swarm_active'], 'given'
     if merged.get('live-restore') is not True and not merged.get('cluster-store'):
@@ -74,22 +93,40 @@ def _swarm_active(module, merged):
     return False, 'unknown'
 
 
-def _dropin(module, merged):
-    """(wanted drop-in text or None, current text or None, removed flags) for the service."""
+def validation_problems(module, state: DaemonState) -> List[str]:
     params = module.params
-    current = _read(params['dropin_path'])
-    if not params['manage_dropin']:
-        return current, current, []
+    return dc.validate(params['options'], state.merged, engine_version=state.engine_version,
+                       swarm_active=state.swarm_active, allow_insecure_tcp=params['allow_insecure_tcp'],
+                       allow_unknown_keys=params['allow_unknown_keys'])
+
+
+def _unit_text(module) -> Optional[str]:
+    """`systemctl cat` of the engine's unit, or None (with a warning) when it cannot be read."""
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
         module.warn('systemctl not found: service flags that clash with daemon.json are not checked')
-        return current, current, []
-    rc, out, err = module.run_command([systemctl, 'cat', '--no-pager', params['service']])
+        return None
+    rc, out, err = module.run_command([systemctl, 'cat', '--no-pager', module.params['service']])
     if rc != 0:
         module.warn('cannot read the unit %s (%s): service flags that clash with daemon.json are not checked'
-                    % (params['service'], (err or out).strip()))
+                    % (module.params['service'], (err or out).strip()))
+        return None
+    return out
+
+
+def wanted_dropin(module, merged: Dict[str, Any]) -> Tuple[Optional[str], Optional[str], List[str]]:
+    """(wanted drop-in text or None, current text or None, removed flags) for the service.
+
+    When the clash cannot be checked, the drop-in is left as it is (wanted == current).
+    """
+    params = module.params
+    current = files.read_text(params['dropin_path'])
+    if not params['manage_dropin']:
         return current, current, []
-    base = dc.effective_exec_start(out, skip_path=params['dropin_path'])
+    unit_text = _unit_text(module)
+    if unit_text is None:
+        return current, current, []
+    base = dc.effective_exec_start(unit_text, skip_path=params['dropin_path'])
     if not base:
         return None, current, []
     new_exec, removed = dc.strip_flags(base, list(merged))
@@ -98,8 +135,9 @@ def _dropin(module, merged):
     return dc.render_dropin(new_exec, removed), current, removed
 
 
-def _dockerd_validate(module, merged, engine_version):
-    if not module.params['dockerd_validate'] or not engine_version or parse_version(engine_version) < (23, 0):
+def dockerd_validate(module, merged: Dict[str, Any], version: Optional[str]) -> bool:
+    """Check the merged file with `dockerd --validate` (engines from 23.0); True when it was checked."""
+    if not module.params['dockerd_validate'] or not version or parse_version(version) < (23, 0):
         return False
     dockerd = module.get_bin_path('dockerd')
     if not dockerd:
@@ -112,80 +150,69 @@ def _dockerd_validate(module, merged, engine_version):
     finally:
         os.unlink(tmp)
     if rc != 0:
-        module.fail_json(msg='dockerd --validate refused the new %s, nothing was changed: %s'
-                         % (module.params['path'], (err or out).strip().replace(tmp, module.params['path'])),
-                         config=merged)
+        # EngineError keeps the message as it is (it says itself that nothing was changed).
+        raise EngineError('dockerd --validate refused the new %s, nothing was changed: %s'
+                          % (module.params['path'], (err or out).strip().replace(tmp, module.params['path'])),
+                          config=merged)
     return True
 
 
-def _write(module, path, text, mode='0644'):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, tmp = tempfile.mkstemp(prefix='.netfleet.', dir=directory)
-    with os.fdopen(handle, 'w') as out:
-        out.write(text)
-    module.set_mode_if_different(tmp, mode, False)
-    module.atomic_move(tmp, path)
+def config_step(module, state: DaemonState) -> Step:
+    """The daemon.json step: created, updated or unchanged, with the changed top-level keys."""
+    path = module.params['path']
+    keys = dc.changed_keys(state.current, state.merged)
+    action = ('created' if state.text is None else 'updated') if keys else UNCHANGED
+    new_text = dc.render_config(state.merged)
+    return Step(name=path, action=action, changes=tuple(keys),
+                before=dc.render_config(state.current) if state.text is not None else '', after=new_text,
+                payload=FileWrite(path, new_text, backup=state.text is not None and module.params['backup'],
+                                  previous=state.text))
 
 
-def run(module):
-    params = module.params
-    path = params['path']
-    text = _read(path)
+def dropin_step(module, merged: Dict[str, Any]) -> Step:
+    """The clash drop-in step: written, removed or unchanged, with the flags it leaves out."""
+    wanted, current, removed_flags = wanted_dropin(module, merged)
+    changed = (wanted or None) != (current or None)
+    action = ('removed' if wanted is None else 'written') if changed else UNCHANGED
+    return Step(name=module.params['dropin_path'], action=action, before=current or '', after=wanted or '',
+                changes=tuple(removed_flags), payload=FileWrite(module.params['dropin_path'], wanted, previous=current))
+
+
+def apply_file(module, write: FileWrite) -> Dict[str, Any]:
+    """Back up (when asked), then write or remove the file durably; the backup's path for the result."""
+    if write.text is None:
+        files.remove_durably(write.path)
+        return {}
+    backup_file = module.backup_local(write.path) if write.backup else None
     try:
-        current = dc.parse_config_text(text or '', path)
-    except dc.ConfigError as exc:
-        module.fail_json(msg=str(exc))
-    merged = dc.merged_config(current, params['options'], params['absent_keys'])
-    engine_version = _engine_version(module)
-    swarm_active, swarm_source = _swarm_active(module, merged)
-    problems = dc.validate(params['options'], merged, engine_version=engine_version, swarm_active=swarm_active,
-                           allow_insecure_tcp=params['allow_insecure_tcp'],
-                           allow_unknown_keys=params['allow_unknown_keys'])
-    if problems:
-        fail_with_problems(module, problems, say_unchanged_for_one=True, engine_version=engine_version, swarm_active=swarm_active)
+        files.write_atomic(write.path, write.text, mode=_mode_of(write.path), make_dirs=True)
+    except OSError as exc:   # creating the directory (write_atomic reports its own failures as HostError)
+        raise HostError('cannot write %s: %s' % (write.path, exc))
+    return dict(backup_file=backup_file) if write.backup else {}
 
-    keys = dc.changed_keys(current, merged)
-    file_changed = bool(keys)
-    dropin_wanted, dropin_current, removed_flags = _dropin(module, merged)
-    dropin_changed = (dropin_wanted or None) != (dropin_current or None)
-    validated = _dockerd_validate(module, merged, engine_version) if file_changed else False
 
-    outcome = Outcome('file')
-    outcome.record(path, ('created' if text is None else 'updated') if file_changed else UNCHANGED,
-                   before=dc.render_config(current) if text is not None else '',
-                   after=dc.render_config(merged), changes=keys)
-    outcome.record(params['dropin_path'],
-                   ('removed' if dropin_wanted is None else 'written') if dropin_changed else UNCHANGED,
-                   before=dropin_current or '', after=dropin_wanted or '', changes=removed_flags)
+def _mode_of(path: str, default: int = 0o644) -> int:
+    """Keep the mode of a file being replaced (an operator may have narrowed it)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return default
 
-    backup_file = None
-    if not module.check_mode:
-        if file_changed:
-            if text is not None and params['backup']:
-                backup_file = module.backup_local(path)
-            _write(module, path, dc.render_config(merged))
-        if dropin_changed:
-            if dropin_wanted is None:
-                os.unlink(params['dropin_path'])
-            else:
-                _write(module, params['dropin_path'], dropin_wanted)
 
-    restart = dc.restart_kind(keys)
-    if dropin_changed:
-        restart = 'restart'
-    module.exit_json(**outcome.result(
-        module._diff,
-        config=merged,
-        changed_keys=keys,
+def result_keys(state: DaemonState, config: Step, dropin: Step, backup_file: Optional[str],
+                validated: bool) -> Dict[str, Any]:
+    """The module's own result keys (what roles/daemon reads to restart, wait and roll back)."""
+    restart = 'restart' if dropin.changes_host else dc.restart_kind(config.changes)
+    return dict(
+        config=state.merged,
+        changed_keys=list(config.changes),
         restart=restart,
         backup_file=backup_file,
-        previous_file_existed=text is not None,
-        dropin=dict(path=params['dropin_path'], changed=dropin_changed, before=dropin_current,
-                    after=dropin_wanted, removed_flags=removed_flags),
-        engine_version=engine_version,
-        swarm_active=swarm_active,
-        swarm_source=swarm_source,
+        previous_file_existed=state.text is not None,
+        dropin=dict(path=dropin.name, changed=dropin.changes_host, before=dropin.payload.previous,
+                    after=dropin.payload.text, removed_flags=list(dropin.changes)),
+        engine_version=state.engine_version,
+        swarm_active=state.swarm_active,
+        swarm_source=state.swarm_source,
         dockerd_validated=validated,
-    ))
+    )
