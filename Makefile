@@ -11,7 +11,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 .PHONY: help demo test venv deps engine link sanity unit integration lab-up lab-down lab-test molecule build pin bench clean test-image docs
 
 help:
-	@echo "make demo        lab fleet up + playbooks/site.yml against it"
+	@echo "make demo        lab fleet up (3 forky hosts, Docker 28.5) + playbooks/site.yml against it"
 	@echo "make test        install what is missing, start dockerd, run every check"
 	@echo "make venv        .venv with ansible-playbook, ansible-doc, ansible-galaxy"
 	@echo "make lab-up / lab-down   (LAB_HOSTS=$(LAB_HOSTS) LAB_IMAGE=$(LAB_IMAGE))"
@@ -61,27 +61,34 @@ clean:
 	rm -rf .tmp tests/output
 
 # ---- the lab: a fleet of Docker hosts on this machine (docs/lab.md) ----------------------
-# LAB_HOSTS, LAB_IMAGE (trixie|bookworm), LAB_IMAGES (per host, e.g. trixie,bookworm),
-# LAB_SECOND_NIC=1, LAB_MIRROR, NETFLEET_CACHE are read by lab/labctl.py.
+# LAB_HOSTS, LAB_IMAGE (forky|trixie|bookworm), LAB_IMAGES (per host, e.g. forky,trixie,bookworm),
+# LAB_SECOND_NIC=1, LAB_MIRROR, NETFLEET_CACHE are read by lab/labctl.py (lab/netfleet_lab/).
+# Every lab target installs what is missing and starts the outer engine first (deps, engine).
 .PHONY: lab-image lab-status
 LABCTL := $(VBIN)/python lab/labctl.py
 
-lab-image: venv
+lab-image: venv engine
 	@$(LABCTL) image $(if $(LAB_IMAGES),all,$(LAB_IMAGE))
 
-lab-up: venv
+lab-up: venv engine
 	@$(LABCTL) up
 
-lab-down: venv
+lab-down: venv engine
 	@$(LABCTL) down
 
-lab-status: venv
+lab-status: venv engine
 	@$(LABCTL) status
 
-lab-test: venv
+lab-test: venv engine
 	@bash lab/run-lab-tests.sh
 
-demo: lab-up
+# `make demo` runs the fleet on the engine fleets run today, forky's Docker 28.5, unless
+# LAB_IMAGE or LAB_IMAGES is given; on a fresh machine it installs the Debian packages, starts
+# dockerd, makes the venv and builds the image first (deps, engine, venv; labctl builds images).
+DEMO_IMAGE := $(if $(filter file,$(origin LAB_IMAGE)),forky,$(LAB_IMAGE))
+
+demo: deps engine venv
+	@LAB_IMAGE=$(DEMO_IMAGE) $(LABCTL) up
 	$(VBIN)/ansible-playbook -i lab/inventory.yml -e fleet_group=lab playbooks/site.yml
 
 # --- benchmarks (issue 7) -------------------------------------------------------------------

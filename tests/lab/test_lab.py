@@ -1,4 +1,4 @@
-"""Tests of the lab (lab/labctl.py): a fleet of Docker hosts on this machine.
+"""Tests of the lab (lab/labctl.py, the package lab/netfleet_lab): a fleet of Docker hosts on this machine.
 
 Run by lab/run-lab-tests.sh (`make lab-test`), which brings the lab up first with
 LAB_HOSTS / LAB_IMAGES / LAB_SECOND_NIC in the environment; the `lab` fixture brings it up
@@ -22,7 +22,7 @@ LABCTL = [PY, os.path.join(REPO, "lab", "labctl.py")]
 DOCKER = "/usr/bin/docker"
 STATE = os.path.join(REPO, "lab", "state", "lab.json")
 INVENTORY = os.path.join(REPO, "lab", "inventory.yml")
-ENGINE = {"bookworm": "20.10.", "trixie": "26.1."}
+ENGINE = {"bookworm": "20.10.", "trixie": "26.1.", "forky": "28.5."}
 
 pytestmark = pytest.mark.skipif(not os.path.exists(DOCKER), reason="no outer docker engine")
 
@@ -220,6 +220,21 @@ def test_inner_engine_version_per_image(lab):
         server, client = p.stdout.split()
         assert server.startswith(ENGINE[h["lab_image"]]), (h["name"], server)
         assert client.startswith(ENGINE[h["lab_image"]]), (h["name"], client)
+
+
+def test_cgroup_hierarchy_per_image(lab):
+    """forky's systemd (>= 258) runs only on cgroup v2: its entrypoint mounted cgroup2; the
+    other images keep the hierarchy the outer engine gives (the same on every such host)."""
+    kinds = {}
+    for h in lab["hosts"]:
+        p = docker("exec", h["name"], "stat", "-fc", "%T", "/sys/fs/cgroup")
+        assert p.returncode == 0, p.stderr
+        kinds.setdefault(h["lab_image"], set()).add(p.stdout.strip())
+    if "forky" not in kinds:
+        pytest.skip("no forky host in this lab (LAB_IMAGES=%s)" % ",".join(lab["params"]["images"]))
+    assert kinds["forky"] == {"cgroup2fs"}
+    for image, seen in kinds.items():
+        assert len(seen) == 1, (image, seen)
 
 
 def test_both_images_in_the_fleet(lab):
