@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
 
-class HostNetError(Exception):
+
+class HostNetError(HostError):
     """A host network command failed; the message says which and why."""
 
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 import fnmatch
 import os
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
+
 SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
 SYSCTL_CONF = '/etc/sysctl.conf'
 PROC_SYS = '/proc/sys'
 
 
-class SysctlError(ValueError):
-    """A sysctl request or file that cannot be right; the message names the object, problem and fix."""
+class SysctlError(HostError):
+    """A kernel parameter that cannot be set; the message names the key, the problem and the fix."""
 
 
 def canonical_key(text):
@@ -100,7 +102,7 @@ def read_order(root='/', dirs=SYSCTL_DIRS, conf=SYSCTL_CONF, extra=None):
     chosen = {}
     seen_dirs = set()
     for directory in dirs:
-        real_dir = _join(root, directory)
+        real_dir = join_root(root, directory)
         real = os.path.realpath(real_dir)
         if real in seen_dirs:   # /lib -> /usr/lib on merged-/usr systems
             continue
@@ -113,17 +115,18 @@ def read_order(root='/', dirs=SYSCTL_DIRS, conf=SYSCTL_CONF, extra=None):
             if not name.endswith('.conf') or name in chosen:
                 continue
             path = os.path.join(directory, name)
-            chosen[name] = dict(path=path, basename=name, masked=_is_masked(_join(root, path)))
+            chosen[name] = dict(path=path, basename=name, masked=_is_masked(join_root(root, path)))
         if extra and os.path.dirname(extra) == directory and os.path.basename(extra) not in chosen:
             name = os.path.basename(extra)
             chosen[name] = dict(path=extra, basename=name, masked=False)
     order = [chosen[name] for name in sorted(chosen)]
-    if conf and os.path.isfile(_join(root, conf)):
+    if conf and os.path.isfile(join_root(root, conf)):
         order.append(dict(path=conf, basename=os.path.basename(conf), masked=False))
     return order
 
 
-def _join(root, path):
+def join_root(root: str, path: str) -> str:
+    """``path`` under ``root`` ('/' or empty: the path itself)."""
     if root in (None, '', '/'):
         return path
     return os.path.join(root, path.lstrip('/'))
@@ -155,12 +158,12 @@ class BootView:
                 text = replace[entry['path']]
             else:
                 try:
-                    with open(_join(root, entry['path']), 'r', encoding='utf-8', errors='replace') as handle:
+                    with open(join_root(root, entry['path']), 'r', encoding='utf-8', errors='replace') as handle:
                         text = handle.read()
                 except OSError:
                     continue
             shown = entry['path']
-            real = os.path.realpath(_join(root, entry['path']))
+            real = os.path.realpath(join_root(root, entry['path']))
             if root in (None, '', '/') and real != entry['path'] and os.path.basename(real) != entry['basename']:
                 shown = '%s (via %s)' % (real, entry['path'])
             for item in parse_text(text):
