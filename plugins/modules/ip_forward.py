@@ -216,15 +216,73 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils._host import forwarding
+from ansible_collections.netfleet.docker.plugins.module_utils._common import files
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
+from ansible_collections.netfleet.docker.plugins.module_utils._host import forwarding, hostnet
+
+ARGUMENT_SPEC = dict(
+    ipv4=dict(type='bool'),
+    ipv6=dict(type='bool'),
+    interfaces=dict(type='list', elements='dict', options=dict(
+        name=dict(type='str', required=True),
+        ipv4=dict(type='bool'),
+        ipv6=dict(type='bool'),
+    )),
+    uplinks=dict(type='list', elements='str'),
+    bridge_netfilter=dict(type='bool'),
+    apply=dict(type='str', default='both', choices=['both', 'runtime', 'persistent']),
+    sysctl_file=dict(type='path', default=forwarding.DEFAULT_SYSCTL_FILE),
+    modules_load_file=dict(type='path', default=forwarding.DEFAULT_MODULES_LOAD_FILE),
+    on_override=dict(type='str', default='fail', choices=['fail', 'warn']),
+)
+
+
+class IpForwardDriver(Driver):
+    """Forwarding sysctls: one step per key (runtime and file), br_netfilter, the files that persist them."""
+
+    kind = 'sysctl'
+    records_key = 'sysctls'
+    one_problem_suffix = '; nothing was changed'
+    proc = forwarding.sysctl.PROC_SYS
+    root = '/'
+
+    def validate(self):
+        self.run_command = hostnet.module_runner(self.module)
+        self.request = forwarding.Request(self.params, proc=self.proc,
+                                          probe_module=forwarding.probe_module(self.run_command))
+        for warning in self.request.warnings:
+            self.module.warn(warning)
+        return self.request.problems
+
+    def plan(self):
+        request = self.request
+        file_text = files.read_text(forwarding.on_root(self.root, request.sysctl_file)) if request.persistent else None
+        keys, new_text, overrides, shadowed = forwarding.plan(request, file_text, proc=self.proc, root=self.root)
+        forwarding.check_overrides(request, overrides, shadowed, self.params['on_override'], self.module.warn)
+        self.overrides = overrides
+        self.steps = forwarding.plan_steps(request, file_text, keys, new_text, self.root)
+        return self.steps
+
+    def apply(self, step):
+        try:
+            forwarding.apply_step(step, self.run_command, self.proc)
+        except HostError as exc:
+            # A failed run still says what each key was planned to become.
+            raise HostError(exc.problems, sysctls=[self.record(item) for item in self.steps if item.report],
+                            **exc.details)
+
+    def extra_result(self, steps):
+        policy = forwarding.forward_policy_report(self.module.warn, self.run_command, self.request)
+        forwarding.warn_ra_routes(self.module.warn, self.run_command, self.request, self.proc)
+        return dict(overrides=self.overrides, forward_policy=policy,
+                    sysctl_file=self.request.sysctl_file if self.request.persistent else None,
+                    ansible_facts=dict(netfleet_forward_policy=policy))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=forwarding.argument_spec(),
-        supports_check_mode=True,
-    )
-    forwarding.run(module)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    IpForwardDriver(module).run()
 
 
 if __name__ == '__main__':

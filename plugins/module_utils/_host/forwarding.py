@@ -11,11 +11,14 @@ parameters -> validated request (every problem collected, nothing touched) -> pe
 from __future__ import annotations
 
 import os
-import tempfile
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import files
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError, PlanningError
 from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
 from ansible_collections.netfleet.docker.plugins.module_utils._host import sysctl
-from ansible_collections.netfleet.docker.plugins.module_utils._common.outcome import UNCHANGED, Outcome, fail_with_problems
 
 IPV4_FORWARD = 'net/ipv4/ip_forward'
 IPV6_FORWARD = 'net/ipv6/conf/all/forwarding'
@@ -28,24 +31,6 @@ FILE_HEADER = ('Managed by netfleet.docker.ip_forward: forwarding for Docker net
 
 DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/90-netfleet-forwarding.conf'
 DEFAULT_MODULES_LOAD_FILE = '/etc/modules-load.d/netfleet-br_netfilter.conf'
-
-
-def argument_spec():
-    return dict(
-        ipv4=dict(type='bool'),
-        ipv6=dict(type='bool'),
-        interfaces=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True),
-            ipv4=dict(type='bool'),
-            ipv6=dict(type='bool'),
-        )),
-        uplinks=dict(type='list', elements='str'),
-        bridge_netfilter=dict(type='bool'),
-        apply=dict(type='str', default='both', choices=['both', 'runtime', 'persistent']),
-        sysctl_file=dict(type='path', default=DEFAULT_SYSCTL_FILE),
-        modules_load_file=dict(type='path', default=DEFAULT_MODULES_LOAD_FILE),
-        on_override=dict(type='str', default='fail', choices=['fail', 'warn']),
-    )
 
 
 class Request:
@@ -102,9 +87,8 @@ class Request:
         return sorted(names)
 
     def _wanted(self, probe_module):
+        """(key, value, ignore_errors at boot) in the order they must be set."""
         params = self.params
-        wanted = []   # (key, value, ignore_errors at boot)
-        ipv6_on = params.get('ipv6') is True
         ipv6_used = params.get('ipv6') is not None or any(item.get('ipv6') is not None for item in params.get('interfaces') or [])
         if ipv6_used and not os.path.isdir(os.path.join(self.proc, 'net/ipv6')):
             self.problems.append('IPv6 is disabled in this kernel (no %s/net/ipv6; booted with ipv6.disable=1?); '
@@ -112,8 +96,13 @@ class Request:
         nothing = all(params.get(key) is None for key in ('ipv4', 'ipv6', 'bridge_netfilter')) and not params.get('interfaces')
         if nothing:
             self.problems.append('ip_forward: nothing to manage; set at least one of ipv4, ipv6, interfaces, bridge_netfilter')
+        return (self._uplink_keys() + self._bridge_keys(probe_module) + self._global_keys()
+                + self._interface_keys())
 
-        uplinks = params.get('uplinks') or []
+    def _uplink_keys(self):
+        uplinks = self.params.get('uplinks') or []
+        ipv6_on = self.params.get('ipv6') is True
+        wanted = []
         if len(set(uplinks)) != len(uplinks):
             self.problems.append('uplinks lists an interface twice (%s); list each once' % ', '.join(uplinks))
         for name in uplinks:
@@ -123,27 +112,32 @@ class Request:
         if uplinks and not ipv6_on:
             self.warnings.append('uplinks (%s) only matter with ipv6: true (accept_ra is kept at 2 then); they were left alone'
                                  % ', '.join(uplinks))
+        return wanted
 
-        bridge = params.get('bridge_netfilter')
-        if bridge is not None:
-            loaded = os.path.exists(os.path.join(self.proc, BRIDGE_KEYS[0]))
-            if bridge and not loaded:
-                error = probe_module(BR_NETFILTER) if probe_module else 'cannot probe kernel modules here'
-                if error:
-                    self.problems.append('bridge_netfilter: the br_netfilter kernel module is not loaded and cannot be loaded (%s); '
-                                         'install the kernel modules package for this kernel (or load it on the host when this '
-                                         'is a container), or drop bridge_netfilter' % error)
-                else:
-                    self.load_br_netfilter = self.runtime   # persistent only: modules-load.d loads it at boot
-            for key in BRIDGE_KEYS:
-                wanted.append((key, '1' if bridge else '0', True))
+    def _bridge_keys(self, probe_module):
+        bridge = self.params.get('bridge_netfilter')
+        if bridge is None:
+            return []
+        loaded = os.path.exists(os.path.join(self.proc, BRIDGE_KEYS[0]))
+        if bridge and not loaded:
+            error = probe_module(BR_NETFILTER) if probe_module else 'cannot probe kernel modules here'
+            if error:
+                self.problems.append('bridge_netfilter: the br_netfilter kernel module is not loaded and cannot be loaded (%s); '
+                                     'install the kernel modules package for this kernel (or load it on the host when this '
+                                     'is a container), or drop bridge_netfilter' % error)
+            else:
+                self.load_br_netfilter = self.runtime   # persistent only: modules-load.d loads it at boot
+        return [(key, '1' if bridge else '0', True) for key in BRIDGE_KEYS]
 
-        for key, option in ((IPV4_FORWARD, 'ipv4'), (IPV6_FORWARD, 'ipv6')):
-            if params.get(option) is not None:
-                wanted.append((key, '1' if params[option] else '0', False))
+    def _global_keys(self):
+        return [(key, '1' if self.params[option] else '0', False)
+                for key, option in ((IPV4_FORWARD, 'ipv4'), (IPV6_FORWARD, 'ipv6'))
+                if self.params.get(option) is not None]
 
+    def _interface_keys(self):
+        wanted = []
         seen = set()
-        for item in params.get('interfaces') or []:
+        for item in self.params.get('interfaces') or []:
             name = item['name']
             if name in seen:
                 self.problems.append("interfaces lists '%s' twice; list it once" % name)
@@ -169,30 +163,8 @@ class Request:
         return names
 
 
-def _read_text(path):
-    try:
-        with open(path, 'r', encoding='utf-8') as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _write_file(module, path, text, mode=0o644):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
-            stream.write(text)
-        os.chmod(tmp, mode)
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _probe_module(run):
+def probe_module(run: Callable) -> Callable[[str], Optional[str]]:
+    """A probe for Request: None when ``modprobe -n`` could load the module, else why not."""
     def probe(name):
         rc, out, err = run(['modprobe', '-n', '-q', name])
         if rc == 0:
@@ -244,89 +216,122 @@ def override_message(request, overrides, shadowed):
     return parts
 
 
-def run(module):
-    runner = hostnet.module_runner(module)
-    request = Request(module.params, probe_module=_probe_module(runner))
-    for warning in request.warnings:
-        module.warn(warning)
-    if request.problems:
-        fail_with_problems(module, request.problems, say_unchanged_for_one=True)
+# ---------------------------------------------------------------------------------------
+# steps: what the driver applies, in this order
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadModule:
+    name: str
 
-    file_text = _read_text(request.sysctl_file) if request.persistent else None
-    keys, new_text, overrides, shadowed = plan(request, file_text)
-    override_problems = override_message(request, overrides, shadowed)
-    if override_problems:
-        if module.params['on_override'] == 'fail':
-            fail_with_problems(module, override_problems, overrides=overrides, say_unchanged_for_one=True)
-        for text in override_problems:
-            module.warn('on boot, ' + text)
 
-    outcome = Outcome('sysctl')
-    for item in keys:
-        changed = item['runtime_change'] or item['file_change']
-        before = dict(runtime=item['runtime_before'])
-        after = dict(runtime=item['runtime_after'])
-        if request.persistent:
-            before[request.sysctl_file] = item['file_before']
-            after[request.sysctl_file] = item['file_after']
-        outcome.record(sysctl.display_key(item['key']), 'changed' if changed else UNCHANGED, before=before, after=after,
-                       changes=[part for part, flag in (('runtime', item['runtime_change']), ('file', item['file_change'])) if flag],
-                       value=item['wanted'], runtime_before=item['runtime_before'], runtime_after=item['runtime_after'],
-                       file_before=item['file_before'], file_after=item['file_after'])
+@dataclass(frozen=True)
+class SetRuntime:
+    key: str
+    value: str
 
-    modules_text = None
+
+@dataclass(frozen=True)
+class WriteFile:
+    path: str
+    text: str
+
+
+def check_overrides(request: Request, overrides: List[Dict], shadowed: Optional[str], on_override: str,
+                    warn: Callable[[str], None]) -> None:
+    """Fail (nothing changed yet) or warn when a file read later at boot would undo the task."""
+    problems = override_message(request, overrides, shadowed)
+    if problems and on_override == 'fail':
+        raise PlanningError(problems, overrides=overrides)
+    for text in problems:
+        warn('on boot, ' + text)
+
+
+def key_step(request: Request, item: Dict) -> Step:
+    """One sysctl key: runtime and/or file changed, with both values before and after."""
+    before = dict(runtime=item['runtime_before'])
+    after = dict(runtime=item['runtime_after'])
+    if request.persistent:
+        before[request.sysctl_file] = item['file_before']
+        after[request.sysctl_file] = item['file_after']
+    changes = tuple(part for part, flag in (('runtime', item['runtime_change']), ('file', item['file_change'])) if flag)
+    return Step(name=sysctl.display_key(item['key']), action='changed' if changes else UNCHANGED,
+                before=before, after=after, changes=changes,
+                details=dict(value=item['wanted'], runtime_before=item['runtime_before'],
+                             runtime_after=item['runtime_after'], file_before=item['file_before'],
+                             file_after=item['file_after']),
+                payload=SetRuntime(item['key'], item['wanted']) if item['runtime_change'] else None)
+
+
+def on_root(root: str, path: str) -> str:
+    """Where ``path`` of the host is seen from here (unit tests give a temporary tree as root)."""
+    return sysctl.join_root(root, path)
+
+
+def modules_load_step(path: str, root: str = '/') -> Step:
+    """modules-load.d lists br_netfilter, so it is loaded at boot before systemd-sysctl sets its keys."""
+    old = files.read_text(on_root(root, path))
+    lines = (old or '').splitlines()
+    new = None
+    if BR_NETFILTER not in [line.strip() for line in lines]:
+        new = '\n'.join(lines + [BR_NETFILTER]) + '\n'
+    return Step(name=path, action='changed' if new is not None else UNCHANGED, before=dict(content=old or ''),
+                after=dict(content=new if new is not None else old or ''), changes=('content',) if new is not None else (),
+                payload=WriteFile(on_root(root, path), new) if new is not None else None)
+
+
+def plan_steps(request: Request, file_text: Optional[str], keys: List[Dict], new_text: Optional[str],
+               root: str = '/') -> List[Step]:
+    """Every step in apply order: load br_netfilter, runtime values, our sysctl file, modules-load.d."""
+    steps = []
     if request.load_br_netfilter:
-        outcome.record(BR_NETFILTER, 'loaded', before=dict(loaded=False), after=dict(loaded=True), changes=['module'])
+        steps.append(Step(name=BR_NETFILTER, action='loaded', before=dict(loaded=False), after=dict(loaded=True),
+                          changes=('module',), payload=LoadModule(BR_NETFILTER)))
+    steps.extend(key_step(request, item) for item in keys)
+    if request.persistent and new_text != file_text:
+        # Its keys are reported one by one above; the write itself is one step.
+        steps.append(Step(name=request.sysctl_file, action='written', report=False,
+                          payload=WriteFile(on_root(root, request.sysctl_file), new_text)))
     if request.modules_load_file:
-        old = _read_text(request.modules_load_file)
-        lines = (old or '').splitlines()
-        if BR_NETFILTER not in [line.strip() for line in lines]:
-            modules_text = '\n'.join(lines + [BR_NETFILTER]) + '\n'
-        outcome.record(request.modules_load_file, 'changed' if modules_text is not None else UNCHANGED,
-                       before=dict(content=old or ''), after=dict(content=modules_text if modules_text is not None else old or ''),
-                       changes=['content'] if modules_text is not None else [])
+        steps.append(modules_load_step(request.modules_load_file, root))
+    return steps
 
-    if not module.check_mode:
+
+def apply_step(step: Step, run: Callable, proc: str = sysctl.PROC_SYS) -> None:
+    payload = step.payload
+    if isinstance(payload, LoadModule):
+        rc, out, err = run(['modprobe', payload.name])
+        if rc != 0:
+            raise HostError('cannot load the %s kernel module: %s; nothing else was changed'
+                            % (payload.name, (err or out).strip()))
+    elif isinstance(payload, SetRuntime):
+        sysctl.write_runtime(payload.key, payload.value, proc)
+    elif isinstance(payload, WriteFile):
         try:
-            if request.load_br_netfilter:
-                rc, out, err = runner(['modprobe', BR_NETFILTER])
-                if rc != 0:
-                    module.fail_json(msg='cannot load the br_netfilter kernel module: %s; nothing else was changed'
-                                     % (err or out).strip())
-            for item in keys:
-                if item['runtime_change']:
-                    sysctl.write_runtime(item['key'], item['wanted'])
-            if request.persistent and new_text != file_text:
-                _write_file(module, request.sysctl_file, new_text)
-            if modules_text is not None:
-                _write_file(module, request.modules_load_file, modules_text)
-        except sysctl.SysctlError as exc:
-            module.fail_json(msg=str(exc), sysctls=outcome.entries())
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='cannot write %s: %s' % (getattr(exc, 'filename', None) or request.sysctl_file, exc),
-                             sysctls=outcome.entries())
+            files.write_atomic(payload.path, payload.text, make_dirs=True)
+        except OSError as exc:   # the directory could not be made
+            raise HostError('cannot write %s: %s' % (payload.path, exc))
 
-    policy = dict(ipv4=hostnet.forward_policy(runner, 4), ipv6=hostnet.forward_policy(runner, 6))
+
+# ---------------------------------------------------------------------------------------
+# after applying: the FORWARD policy and RA routes (warnings and facts, also in check mode)
+# ---------------------------------------------------------------------------------------
+def forward_policy_report(warn: Callable[[str], None], run: Callable, request: Request) -> Dict[str, Optional[str]]:
+    policy = dict(ipv4=hostnet.forward_policy(run, 4), ipv6=hostnet.forward_policy(run, 6))
     for family in (4, 6):
         routed = request.routed_interfaces(family)
         if routed and policy['ipv%d' % family] == 'DROP':
-            module.warn('the ip%stables FORWARD policy is DROP (dockerd sets it when it enables forwarding itself): traffic routed '
-                        'through %s that no rule accepts (anything but Docker\'s own networks) is dropped; add ACCEPT rules to '
-                        'the DOCKER-USER chain, or set the policy to ACCEPT if this host is meant to route'
-                        % ('' if family == 4 else '6', ', '.join(routed)))
-    _warn_ra_routes(module, runner, request)
-
-    extra = dict(sysctls=outcome.entries(), overrides=overrides, forward_policy=policy,
-                 sysctl_file=request.sysctl_file if request.persistent else None,
-                 ansible_facts=dict(netfleet_forward_policy=policy))
-    module.exit_json(**outcome.result(module._diff, **extra))
+            warn('the ip%stables FORWARD policy is DROP (dockerd sets it when it enables forwarding itself): traffic routed '
+                 'through %s that no rule accepts (anything but Docker\'s own networks) is dropped; add ACCEPT rules to '
+                 'the DOCKER-USER chain, or set the policy to ACCEPT if this host is meant to route'
+                 % ('' if family == 4 else '6', ', '.join(routed)))
+    return policy
 
 
-def _warn_ra_routes(module, runner, request):
-    if module.params.get('ipv6') is not True or not request.runtime:
+def warn_ra_routes(warn: Callable[[str], None], run: Callable, request: Request, proc: str = sysctl.PROC_SYS) -> None:
+    if request.params.get('ipv6') is not True or not request.runtime:
         return
-    uplinks = set(module.params.get('uplinks') or [])
-    for dev, gateway in hostnet.ra_default_routes(runner):
-        if dev and dev not in uplinks and sysctl.read_runtime(sysctl.interface_key(6, dev, 'accept_ra')) != '2':
-            module.warn('the IPv6 default route via %s on %s was learned from a router advertisement; with forwarding on, '
-                        '%s ignores further advertisements and the route expires: add %s to uplinks' % (gateway, dev, dev, dev))
+    uplinks = set(request.params.get('uplinks') or [])
+    for dev, gateway in hostnet.ra_default_routes(run):
+        if dev and dev not in uplinks and sysctl.read_runtime(sysctl.interface_key(6, dev, 'accept_ra'), proc) != '2':
+            warn('the IPv6 default route via %s on %s was learned from a router advertisement; with forwarding on, '
+                 '%s ignores further advertisements and the route expires: add %s to uplinks' % (gateway, dev, dev, dev))

@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ip_forward driver end to end: a fake /proc/sys, a temporary root for the sysctl.d files,
+fake iptables / ip / modprobe."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from host_fakes import FakeModule, run_driver
+
+from ansible_collections.netfleet.docker.plugins.modules import ip_forward as module_file
+from ansible_collections.netfleet.docker.plugins.module_utils._host import forwarding, sysctl
+
+SYSCTL_FILE = forwarding.DEFAULT_SYSCTL_FILE
+
+
+def params(**kwargs):
+    result = dict(ipv4=None, ipv6=None, interfaces=None, uplinks=None, bridge_netfilter=None, apply='both',
+                  sysctl_file=SYSCTL_FILE, modules_load_file=forwarding.DEFAULT_MODULES_LOAD_FILE,
+                  on_override='fail')
+    result.update(kwargs)
+    return result
+
+
+@pytest.fixture
+def host(tmp_path):
+    """(proc, root): a fake /proc/sys with eth0 and lo, no br_netfilter; an empty root tree."""
+    proc = tmp_path / 'proc'
+    for path, value in (('net/ipv4/ip_forward', '0'), ('net/ipv6/conf/all/forwarding', '0'),
+                        ('net/ipv4/conf/eth0/forwarding', '0'), ('net/ipv6/conf/eth0/forwarding', '0'),
+                        ('net/ipv6/conf/eth0/accept_ra', '1'), ('net/ipv4/conf/lo/forwarding', '0')):
+        full = proc / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(value + '\n')
+    root = tmp_path / 'root'
+    (root / 'etc' / 'sysctl.d').mkdir(parents=True)
+    return str(proc), str(root)
+
+
+def commands(policy='ACCEPT', ra_routes=(), modprobe=(0, '', '')):
+    return {
+        'iptables': (0, '-P FORWARD %s\n' % policy, ''),
+        'ip6tables': (0, '-P FORWARD ACCEPT\n', ''),
+        'ip': (0, json.dumps(list(ra_routes)), ''),
+        'modprobe': modprobe,
+    }
+
+
+def run(host, check_mode=False, diff=False, cmds=None, **kwargs):
+    proc, root = host
+
+    class Driver(module_file.IpForwardDriver):
+        pass
+    Driver.proc, Driver.root = proc, root
+    module = FakeModule(params(**kwargs), check_mode=check_mode, diff=diff,
+                        commands=cmds if cmds is not None else commands())
+    status, result = run_driver(Driver, module)
+    return status, result, module
+
+
+def runtime(host, key):
+    with open(os.path.join(host[0], key)) as stream:
+        return stream.read().strip()
+
+
+def on_root(host, path):
+    return os.path.join(host[1], path.lstrip('/'))
+
+
+def test_check_mode_predicts_runtime_and_file_and_changes_nothing(host):
+    status, result, _module = run(host, check_mode=True, ipv4=True)
+    assert status == 'exit' and result['changed'] is True
+    assert result['sysctls'] == [dict(name='net.ipv4.ip_forward', action='changed', changes=['runtime', 'file'],
+                                      value='1', runtime_before='0', runtime_after='1', file_before=None,
+                                      file_after='1')]
+    assert runtime(host, 'net/ipv4/ip_forward') == '0' and not os.path.exists(on_root(host, SYSCTL_FILE))
+    assert result['sysctl_file'] == SYSCTL_FILE and result['overrides'] == []
+    assert result['forward_policy'] == dict(ipv4='ACCEPT', ipv6='ACCEPT')
+    assert result['ansible_facts'] == dict(netfleet_forward_policy=result['forward_policy'])
+
+
+def test_real_run_sets_and_persists_then_settles(host):
+    status, result, _module = run(host, ipv4=True, ipv6=True, uplinks=['eth0'])
+    assert status == 'exit' and result['changed'] is True
+    assert runtime(host, 'net/ipv4/ip_forward') == '1' and runtime(host, 'net/ipv6/conf/eth0/accept_ra') == '2'
+    with open(on_root(host, SYSCTL_FILE)) as stream:
+        lines = [line for line in stream.read().splitlines() if not line.startswith('#')]
+    assert lines == ['-net.ipv6.conf.eth0.accept_ra = 2', 'net.ipv4.ip_forward = 1', 'net.ipv6.conf.all.forwarding = 1']
+    status, again, _module = run(host, ipv4=True, ipv6=True, uplinks=['eth0'])
+    assert again['changed'] is False
+    assert [record['action'] for record in again['sysctls']] == ['unchanged'] * 3
+
+
+def test_runtime_drift_diff_is_one_block(host):
+    run(host, ipv4=True)
+    with open(os.path.join(host[0], 'net/ipv4/ip_forward'), 'w') as stream:
+        stream.write('0\n')
+    status, result, _module = run(host, check_mode=True, diff=True, ipv4=True)
+    assert result['diff']['before'] == {'runtime': '0', SYSCTL_FILE: '1'}
+    assert result['diff']['after'] == {'runtime': '1', SYSCTL_FILE: '1'}
+    assert result['diff']['after_header'] == 'sysctl net.ipv4.ip_forward (changed)'
+    assert result['sysctls'][0]['changes'] == ['runtime']
+
+
+def test_runtime_only_writes_no_file(host):
+    status, result, _module = run(host, ipv4=True, apply='runtime')
+    assert result['sysctl_file'] is None and result['sysctls'][0]['changes'] == ['runtime']
+    assert not os.path.exists(on_root(host, SYSCTL_FILE))
+
+
+def test_bad_request_fails_with_every_problem_and_changes_nothing(host):
+    status, result, _module = run(host)
+    assert status == 'fail' and result['changed'] is False
+    assert result['msg'].startswith('ip_forward: nothing to manage') and result['msg'].endswith('; nothing was changed')
+    status, result, _module = run(host, ipv6=True, uplinks=['nope0'], sysctl_file='/etc/sysctl.x/9.conf')
+    assert result['msg'].startswith('2 problems, nothing was changed') and len(result['problems']) == 2
+
+
+def test_uplinks_without_ipv6_are_warned_about(host):
+    status, result, module = run(host, ipv4=True, uplinks=['eth0'])
+    assert status == 'exit' and any('only matter with ipv6: true' in text for text in module.warnings)
+
+
+def test_a_later_file_fails_or_warns(host):
+    with open(on_root(host, '/etc/sysctl.d/99-late.conf'), 'w') as stream:
+        stream.write('net.ipv4.ip_forward = 0\n')
+    status, result, _module = run(host, ipv4=True)
+    assert status == 'fail' and result['changed'] is False
+    assert result['overrides'] == [dict(key='net.ipv4.ip_forward', wanted='1', value='0',
+                                        file='/etc/sysctl.d/99-late.conf', line=1)]
+    assert result['msg'].startswith('/etc/sysctl.d/99-late.conf:1 sets net.ipv4.ip_forward = 0')
+    assert runtime(host, 'net/ipv4/ip_forward') == '0'
+    status, result, module = run(host, ipv4=True, on_override='warn')
+    assert status == 'exit' and result['changed'] is True and len(result['overrides']) == 1
+    assert any(text.startswith('on boot, /etc/sysctl.d/99-late.conf:1') for text in module.warnings)
+
+
+def _modprobe_loading(proc):
+    def modprobe(args):
+        if args[1] != '-n':
+            for key in forwarding.BRIDGE_KEYS:
+                path = os.path.join(proc, key)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, 'w') as stream:
+                    stream.write('0\n')
+        return 0, '', ''
+    return modprobe
+
+
+def test_br_netfilter_is_loaded_first_then_its_keys_set_and_listed_for_boot(host):
+    status, result, module = run(host, bridge_netfilter=True, cmds=commands(modprobe=_modprobe_loading(host[0])))
+    assert status == 'exit', result
+    assert [(record['name'], record['action']) for record in result['sysctls']] == [
+        ('br_netfilter', 'loaded'), ('net.bridge.bridge-nf-call-iptables', 'changed'),
+        ('net.bridge.bridge-nf-call-ip6tables', 'changed'), (forwarding.DEFAULT_MODULES_LOAD_FILE, 'changed')]
+    assert runtime(host, 'net/bridge/bridge-nf-call-iptables') == '1'
+    with open(on_root(host, forwarding.DEFAULT_MODULES_LOAD_FILE)) as stream:
+        assert stream.read() == 'br_netfilter\n'
+    assert [args[1:] for args in module.ran if args[0].endswith('modprobe')] == [
+        ['-n', '-q', 'br_netfilter'], ['br_netfilter']]
+
+
+def test_br_netfilter_that_fails_to_load_stops_before_anything_else(host):
+    def modprobe(args):
+        return (0, '', '') if args[1] == '-n' else (1, '', 'modprobe: ERROR: could not insert')
+    status, result, _module = run(host, bridge_netfilter=True, ipv4=True, cmds=commands(modprobe=modprobe))
+    assert status == 'fail' and result['changed'] is False
+    assert result['msg'] == ('cannot load the br_netfilter kernel module: modprobe: ERROR: could not insert; '
+                             'nothing else was changed')
+    assert result['completed'] == [] and result['failed'][0]['name'] == 'br_netfilter'
+    assert [item['name'] for item in result['not_attempted']][:3] == [
+        'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.ipv4.ip_forward']
+    assert [item['name'] for item in result['sysctls']][0] == 'br_netfilter'
+    assert runtime(host, 'net/ipv4/ip_forward') == '0'
+
+
+def test_a_key_that_cannot_be_set_reports_what_completed(host, monkeypatch):
+    real_write = sysctl.write_runtime
+
+    def write_runtime(key, value, proc=sysctl.PROC_SYS):
+        if key == forwarding.IPV6_FORWARD:   # as on a read-only /proc/sys
+            raise sysctl.SysctlError('cannot set net.ipv6.conf.all.forwarding to 1 (...): /proc/sys is mounted read-only')
+        return real_write(key, value, proc)
+    monkeypatch.setattr(sysctl, 'write_runtime', write_runtime)
+    status, result, _module = run(host, ipv4=True, ipv6=True)
+    assert status == 'fail' and result['changed'] is True
+    assert result['msg'].startswith('cannot set net.ipv6.conf.all.forwarding to 1')
+    assert [item['name'] for item in result['completed']] == ['net.ipv4.ip_forward']
+    assert [item['name'] for item in result['not_attempted']] == [SYSCTL_FILE]
+    assert len(result['sysctls']) == 2
+
+
+def test_drop_policy_and_ra_routes_are_warned_about(host):
+    routes = [dict(dst='default', dev='eth0', gateway='fe80::1', protocol='ra')]
+    status, result, module = run(host, check_mode=True, ipv4=True, ipv6=True,
+                                 cmds=commands(policy='DROP', ra_routes=routes))
+    assert result['forward_policy']['ipv4'] == 'DROP'
+    assert sum('FORWARD policy is DROP' in text for text in module.warnings) == 1
+    assert any('learned from a router advertisement' in text and 'add eth0 to uplinks' in text
+               for text in module.warnings)
+
+
+def test_missing_iptables_gives_no_policy(host):
+    status, result, _module = run(host, check_mode=True, ipv4=True, cmds={})
+    assert status == 'exit' and result['forward_policy'] == dict(ipv4=None, ipv6=None)
