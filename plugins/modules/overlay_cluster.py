@@ -260,6 +260,13 @@ actions:
   type: list
   elements: str
   sample: [init]
+objects:
+  description: One record per planned action (or one V(unchanged) record) with C(name) (the node acted on),
+    C(action) (V(init), V(join), V(leave), V(promote), V(demote), V(update) or V(unchanged)) and C(changes)
+    (the fields it changes).
+  returned: success
+  type: list
+  elements: dict
 node_id:
   description: This node's swarm node ID (empty when not in a swarm, or before a join in check mode).
   returned: backend is swarm
@@ -333,15 +340,74 @@ kv:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils._overlay import overlay_cluster_task
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import backends, request
+
+
+def argument_spec():
+    spec = dict(
+        backend=dict(type='str', default='swarm', choices=['swarm', 'kv']),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'checked']),
+        advertise_addr=dict(type='str'),
+        listen_addr=dict(type='str', default='0.0.0.0:2377'),
+        data_path_addr=dict(type='str'),
+        data_path_port=dict(type='int'),
+        default_addr_pool=dict(type='list', elements='str'),
+        subnet_size=dict(type='int'),
+        remote_addrs=dict(type='list', elements='str'),
+        join_token=dict(type='str', no_log=True),
+        cluster_id=dict(type='str'),
+        role=dict(type='str', choices=['manager', 'worker']),
+        availability=dict(type='str', choices=['active', 'pause', 'drain']),
+        labels=dict(type='dict'),
+        labels_exclusive=dict(type='bool', default=False),
+        node=dict(type='str'),
+        force=dict(type='bool', default=False),
+        on_drift=dict(type='str', default='fail', choices=['fail', 'warn']),
+        return_tokens=dict(type='bool', default=False),
+        encrypted_overlay=dict(type='bool', default=False),
+        preflight_timeout=dict(type='float', default=3.0),
+        cluster_store=dict(type='str'),
+        cluster_advertise=dict(type='str'),
+    )
+    spec.update(client.CONNECTION_ARGUMENT_SPEC)
+    return spec
+
+
+class OverlayCluster(Driver):
+    """validate the request, plan with the chosen backend (host checks, then the engine), apply its steps."""
+
+    kind = 'swarm node'
+    backend = None
+
+    def validate(self):
+        return request.validate(self.params)
+
+    def plan(self):
+        self.backend = backends.BACKENDS[self.params['backend']](self.module)
+        return self.backend.plan()
+
+    def apply(self, step):
+        return self.backend.apply(step)
+
+    def extra_result(self, steps):
+        return self.backend.result(steps, self.applied, self.check_mode)
+
+    @property
+    def changed(self):
+        # an engine write counts even when the step it belongs to failed afterwards (e.g. a join with the wrong role)
+        return super().changed or bool(self.backend and self.backend.engine_changed)
+
+    def fail(self, exc):
+        if self.backend is not None:
+            exc.details = dict(self.backend.failure_context(self.applied), **exc.details)
+        super().fail(exc)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=overlay_cluster_task.argument_spec(),
-        supports_check_mode=True,
-    )
-    overlay_cluster_task.run(module)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    OverlayCluster(module).run()
 
 
 if __name__ == '__main__':

@@ -11,21 +11,23 @@ bounded timeout, whether it answers the way libkv needs: etcd with the v2 API en
 from __future__ import annotations
 
 import json
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, Request, build_opener
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import PlanningError
 from ansible_collections.netfleet.docker.plugins.module_utils._overlay.preflight import split_host_port
 
 KV_SCHEMES = ('etcd', 'consul', 'zk')
 DEFAULT_PORTS = dict(etcd=2379, consul=8500, zk=2181)
-REMOVED_IN = (23, 0)
 
 
-class KVError(Exception):
-    """A KV-backend check failed; the message names the store, the problem and the fix."""
+class KVError(PlanningError):
+    """A KV-backend check failed (it changes nothing); the message names the store, the problem and the fix."""
 
 
-def parse_store(url):
+def parse_store(url: Any) -> Tuple[str, List[str]]:
     """'etcd://10.0.0.1:2379,10.0.0.2:2379/prefix' -> ('etcd', ['10.0.0.1:2379', '10.0.0.2:2379'])."""
     text = str(url or '').strip()
     scheme, sep, rest = text.partition('://')
@@ -49,14 +51,14 @@ def parse_store(url):
     return scheme, endpoints
 
 
-def normalize_store(url):
+def normalize_store(url: Any) -> str:
     """Compare store URLs the way the engine reports them: scheme, endpoints with ports, no trailing slash."""
     scheme, endpoints = parse_store(url)
     path = str(url).split('://', 1)[1].partition('/')[2].strip('/')
     return '%s://%s%s' % (scheme, ','.join(endpoints), '/' + path if path else '')
 
 
-def same_advertise(requested, actual, resolved_ip=None):
+def same_advertise(requested: str, actual: str, resolved_ip: Optional[str] = None) -> bool:
     """'eth0:2376' matches the engine's '10.0.0.5:2376' when eth0 carries 10.0.0.5 (dockerd reports the address)."""
     if requested == actual:
         return True
@@ -68,7 +70,8 @@ def same_advertise(requested, actual, resolved_ip=None):
     return want_port == have_port and have_host in (want_host, resolved_ip)
 
 
-def settings_problems(requested_store, requested_advertise, info, resolved_ip=None):
+def settings_problems(requested_store: str, requested_advertise: Optional[str], info: Mapping,
+                      resolved_ip: Optional[str] = None) -> List[str]:
     """Differences between the request and what the engine runs with (docker info).
 
     resolved_ip: the address of requested_advertise's interface on this host, when it names one."""
@@ -100,7 +103,7 @@ def _get(url, timeout):
         response.close()
 
 
-def probe_etcd(endpoint, timeout):
+def probe_etcd(endpoint: str, timeout: float) -> Dict[str, Any]:
     """Ask one etcd endpoint for /version and for the v2 keyspace. -> dict with version and v2 (bool)."""
     base = 'http://%s' % endpoint
     try:
@@ -129,10 +132,33 @@ def probe_etcd(endpoint, timeout):
     return dict(endpoint=endpoint, version=version, v2=status == 200)
 
 
-def check_store(url, timeout):
+def check_store(url: str, timeout: float) -> List[Dict[str, Any]]:
     """Every endpoint of the store must answer (etcd: with the v2 API). -> list of per-endpoint results."""
     scheme, endpoints = parse_store(url)
     if scheme != 'etcd':
         raise KVError('cluster_store %s: only etcd stores are checked by this collection (the kv_store role '
                       'deploys etcd); use etcd:// or check the %s store yourself' % (url, scheme))
     return [probe_etcd(endpoint, timeout) for endpoint in endpoints]
+
+
+def check_engine(engine: Any, params: Mapping, resolved_ip: Optional[str] = None) -> Dict[str, Any]:
+    """The whole kv backend: the version gate, the engine's settings, then the store. -> the result's `kv`.
+
+    resolved_ip: the address of cluster_advertise's interface on this host, when it names one."""
+    problem = versions.gate_problem(engine, 'legacy_kv_overlay',
+                                    what='the legacy KV-store overlay (cluster-store, backend: kv)')
+    if problem:
+        raise PlanningError('%s: use backend: swarm on this engine (overlay_cluster swarm init / join, overlay '
+                            'networks with scope swarm), or run the legacy overlay on engines before 23.0' % problem)
+    info = engine.call('read the engine info', engine.api.info)
+    kv = dict(cluster_store=info.get('ClusterStore') or '', cluster_advertise=info.get('ClusterAdvertise') or '')
+    problems = settings_problems(params['cluster_store'], params.get('cluster_advertise'), info, resolved_ip)
+    if problems:
+        # one message, as the operator reads it; the list for playbooks that branch on it
+        raise KVError('; '.join(problems), problems=problems, kv=kv)
+    try:
+        kv['store'] = check_store(params['cluster_store'], params['preflight_timeout'])
+    except KVError as exc:
+        exc.details.setdefault('kv', kv)
+        raise
+    return kv

@@ -14,8 +14,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import DEFAULT_DOCKER_HOST
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import PlanningError
 from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
+
+Links = Dict[str, Dict[str, Any]]
 
 ESP_AEAD = 'rfc4106(gcm(aes))'
 # A dummy transport-mode SA between two TEST-NET-1 addresses (RFC 5737); it only exists in
@@ -24,11 +30,11 @@ ESP_PROBE_SA = ('xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x4e46
                 'aead rfc4106(gcm(aes)) 0x%s 128' % ('00112233445566778899aabbccddeeff' + '01020304'))
 
 
-class PreflightError(Exception):
-    """A preflight check failed; the message says what, why and the fix."""
+class PreflightError(PlanningError):
+    """A preflight check failed (nothing has changed); the message says what, why and the fix."""
 
 
-def split_host_port(text, default_port=None):
+def split_host_port(text: Any, default_port: Optional[int] = None) -> Tuple[str, Optional[int]]:
     """'10.0.0.1' / '10.0.0.1:2377' / '[fd00::1]:2377' / 'fd00::1' / 'eth0:2377' -> (host, port or default)."""
     text = str(text).strip()
     if text.startswith('['):
@@ -47,7 +53,7 @@ def split_host_port(text, default_port=None):
     return host, default_port
 
 
-def is_ip(text):
+def is_ip(text: Any) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -55,7 +61,7 @@ def is_ip(text):
     return True
 
 
-def parse_ip_addr_json(text):
+def parse_ip_addr_json(text: str) -> Links:
     """`ip -j addr show` text -> {ifname: {'mtu': int, 'addresses': [str]}}."""
     return _links_by_name(json.loads(text or '[]'))
 
@@ -71,7 +77,7 @@ def _links_by_name(data):
     return links
 
 
-def host_links(module):
+def host_links(module: Any) -> Links:
     """The host's interfaces with their MTU and addresses (iproute2 JSON)."""
     try:
         data = hostnet.ip_json(hostnet.module_runner(module), ['addr', 'show'], 'list the host\'s addresses')
@@ -83,7 +89,7 @@ def host_links(module):
     return _links_by_name(data)
 
 
-def underlay_for(address, links, option='advertise_addr'):
+def underlay_for(address: str, links: Links, option: str = 'advertise_addr') -> Dict[str, Any]:
     """The interface that carries an address (an IP or an interface name), with its MTU.
 
     Raises PreflightError naming the host's addresses when the address is not on the host."""
@@ -110,7 +116,7 @@ def underlay_for(address, links, option='advertise_addr'):
     return dict(interface=host, address=chosen, mtu=link['mtu'])
 
 
-def tcp_reachable(addresses, default_port, timeout):
+def tcp_reachable(addresses: List[str], default_port: int, timeout: float) -> Tuple[List[str], Dict[str, str]]:
     """Try one TCP connection to each address (bounded by timeout); -> (reachable list, {addr: error})."""
     ok, errors = [], {}
     for text in addresses:
@@ -127,7 +133,7 @@ def tcp_reachable(addresses, default_port, timeout):
     return ok, errors
 
 
-def require_manager_port(remote_addrs, timeout=3.0):
+def require_manager_port(remote_addrs: List[str], timeout: float = 3.0) -> Dict[str, List[str]]:
     """Before a join: at least one manager must answer on its swarm port (2377/tcp unless given)."""
     ok, errors = tcp_reachable(remote_addrs, 2377, timeout)
     if not ok:
@@ -139,7 +145,7 @@ def require_manager_port(remote_addrs, timeout=3.0):
     return dict(reachable=ok, unreachable=sorted(errors))
 
 
-def esp_support(module):
+def esp_support(module: Any) -> Dict[str, Any]:
     """Can this kernel carry an encrypted overlay (ESP with rfc4106(gcm(aes)))?
 
     Method: the kernel is asked to install a dummy transport-mode ESP SA with that AEAD in a
@@ -170,7 +176,7 @@ def esp_support(module):
                        'which are not installed: cannot confirm ESP support' % ESP_AEAD)
 
 
-def require_esp(module):
+def require_esp(module: Any) -> Dict[str, Any]:
     result = esp_support(module)
     if not result['supported']:
         raise PreflightError(
@@ -179,3 +185,85 @@ def require_esp(module):
             '(modprobe esp4; modprobe aes-gcm / gcm), or request the network without encryption'
             % (ESP_AEAD, result['reason']))
     return result
+
+
+# -- the host checks of one overlay_cluster run ----------------------------------------------
+
+def local_engine(params: Mapping) -> bool:
+    """The engine runs on this host (a unix socket), so this host's interfaces and kernel are its own."""
+    return (params.get('docker_host') or DEFAULT_DOCKER_HOST).startswith('unix://')
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the host checks found: the underlay, the advertise IP to compare, the ESP probe."""
+
+    underlay: Optional[Mapping] = None
+    advertise_ip: Optional[str] = None
+    esp: Optional[Mapping] = None
+
+    def result(self) -> Dict[str, Any]:
+        """The keys these facts add to the module's result."""
+        result: Dict[str, Any] = dict(preflight=dict(esp=self.esp) if self.esp else {})
+        if self.underlay:
+            result['underlay'] = dict(self.underlay)
+        return result
+
+
+class HostProbe:
+    """This host as the checks see it: its links, read once per run (iproute2 JSON)."""
+
+    def __init__(self, module: Any, read_links: Optional[Callable[[Any], Links]] = None):
+        self.module = module
+        self._read_links = read_links or host_links
+        self._links: Optional[Links] = None
+
+    def links(self) -> Links:
+        if self._links is None:
+            self._links = self._read_links(self.module)
+        return self._links
+
+    def ipv4_candidates(self) -> List[str]:
+        """Addresses dockerd could advertise (it refuses to choose among several)."""
+        return sorted(addr for name, link in self.links().items() if name != 'lo' and not name.startswith('docker')
+                      for addr in link['addresses'] if ipaddress.ip_address(addr).version == 4)
+
+    def check(self, params: Mapping) -> HostFacts:
+        """Addresses on this host, the underlay interface and ESP support (local engines only)."""
+        fallback_ip = addr_ip(params.get('advertise_addr') or '')
+        if params['state'] == 'absent' or params.get('node'):
+            return HostFacts(advertise_ip=fallback_ip)
+        if not local_engine(params):
+            if (params.get('advertise_addr') or params.get('data_path_addr') or params.get('cluster_advertise')
+                    or params['encrypted_overlay']):
+                self.module.warn('docker_host %s is not a local socket: the advertise address, the underlay MTU and '
+                                 'ESP support of the engine\'s host were not checked' % params['docker_host'])
+            return HostFacts(advertise_ip=fallback_ip)
+        underlay = None
+        if params.get('advertise_addr'):
+            underlay = underlay_for(params['advertise_addr'], self.links())
+        if params.get('data_path_addr'):
+            underlay_for(params['data_path_addr'], self.links(), option='data_path_addr')
+        if params.get('cluster_advertise'):
+            underlay = underlay_for(params['cluster_advertise'], self.links(), option='cluster_advertise')
+        esp = require_esp(self.module) if params['encrypted_overlay'] else None
+        advertise_ip = underlay['address'] if underlay and params.get('advertise_addr') else fallback_ip
+        return HostFacts(underlay=underlay, advertise_ip=advertise_ip, esp=esp)
+
+    def underlay_of(self, address: str) -> Optional[Dict[str, Any]]:
+        """The interface carrying an address the engine reports, or None when it is not on this host."""
+        try:
+            return underlay_for(address, self.links())
+        except PreflightError:
+            return None
+
+
+def addr_ip(text: str) -> Optional[str]:
+    """The IP of 'ip:port' / '[ip]:port' / 'ip', or None for a name (or nothing)."""
+    if not text:
+        return None
+    try:
+        host = split_host_port(text)[0]
+    except ValueError:
+        return None
+    return str(ipaddress.ip_address(host)) if is_ip(host) else None

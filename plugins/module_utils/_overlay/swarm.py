@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.netfleet.docker.plugins.module_utils._overlay.preflight import is_ip, split_host_port
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import PlanningError
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay.preflight import addr_ip
+
+Node = Mapping[str, Any]    # a node as the engine's node listing / inspect returns it
 
 SWARM_PORT = 2377
 DEFAULT_DATA_PATH_PORT = 4789
@@ -23,18 +27,18 @@ INIT_ONLY = ('default_addr_pool', 'subnet_size', 'data_path_port', 'advertise_ad
 NODE_SETTINGS = ('role', 'availability', 'labels')
 
 
-class SwarmError(Exception):
+class SwarmError(PlanningError):
     """A request that cannot be done as asked; nothing has changed when it is raised."""
 
 
 # -- pure logic (unit-tested) --------------------------------------------------------------
 
-def quorum(members):
+def quorum(members: int) -> int:
     """Raft quorum of a manager set: a strict majority."""
     return members // 2 + 1
 
 
-def manager_counts(nodes):
+def manager_counts(nodes: Sequence[Node]) -> Tuple[int, int]:
     """(reachable, unreachable) managers from a node listing."""
     reachable = unreachable = 0
     for node in nodes:
@@ -48,7 +52,7 @@ def manager_counts(nodes):
     return reachable, unreachable
 
 
-def removal_problem(reachable, unreachable, action='leave'):
+def removal_problem(reachable: int, unreachable: int, action: str = 'leave') -> Optional[str]:
     """Why removing one reachable manager (demote, or demote + leave) would break the swarm, or None.
 
     The manager set shrinks by one; the managers still reachable afterwards must be a quorum of
@@ -70,16 +74,19 @@ def removal_problem(reachable, unreachable, action='leave'):
     return None
 
 
-def normalize_pool(pool):
+def normalize_pool(pool: Optional[Sequence[str]]) -> List[str]:
     return sorted(str(ipaddress.ip_network(str(item), strict=False)) for item in (pool or []))
 
 
-def init_drift(request, cluster, node_addr):
+def init_drift(request: Mapping, cluster: Optional[Mapping], node_addr: Optional[str],
+               advertise_ip: Optional[str] = None) -> Tuple[List[Dict[str, Any]], List[str]]:
     """Init-only settings of the request that differ from the active cluster.
 
     request: the module parameters (only keys that are set are compared); cluster: the swarm's
     inspect data (DefaultAddrPool, SubnetSize, DataPathPort) or None on a worker (cluster-wide
-    settings cannot be read there); node_addr: the node's advertise IP as the engine reports it.
+    settings cannot be read there); node_addr: the node's advertise IP as the engine reports it;
+    advertise_ip: the IP the request's advertise_addr stands for on this host (an interface name
+    resolves to its address).
     Returns (drift list of dicts(setting, requested, actual), settings that could not be read)."""
     drift, unreadable = [], []
     wanted_pool = request.get('default_addr_pool')
@@ -99,18 +106,18 @@ def init_drift(request, cluster, node_addr):
             actual = cluster.get('DataPathPort') or DEFAULT_DATA_PATH_PORT
             if wanted_port != actual:
                 drift.append(dict(setting='data_path_port', requested=wanted_port, actual=actual))
-    wanted_addr = request.get('advertise_ip')
-    if wanted_addr and node_addr and ipaddress.ip_address(wanted_addr) != ipaddress.ip_address(node_addr):
-        drift.append(dict(setting='advertise_addr', requested=wanted_addr, actual=node_addr))
+    if advertise_ip and node_addr and ipaddress.ip_address(advertise_ip) != ipaddress.ip_address(node_addr):
+        drift.append(dict(setting='advertise_addr', requested=advertise_ip, actual=node_addr))
     return drift, unreadable
 
 
-def drift_text(drift):
+def drift_text(drift: Sequence[Mapping]) -> str:
     return '; '.join('%s is %s in the active swarm, the request says %s' % (d['setting'], d['actual'], d['requested'])
                      for d in drift)
 
 
-def node_changes(node, role, availability, labels, labels_exclusive):
+def node_changes(node: Node, role: Optional[str], availability: Optional[str], labels: Optional[Mapping],
+                 labels_exclusive: bool) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """What differs between a node (inspect data) and the wanted settings. -> (changes, new spec)."""
     spec = dict(node.get('Spec') or {})
     changes = []
@@ -132,16 +139,7 @@ def node_changes(node, role, availability, labels, labels_exclusive):
     return changes, spec
 
 
-def addr_ip(text):
-    """The IP of 'ip:port' / '[ip]:port' / 'ip', or None for a name."""
-    try:
-        host = split_host_port(text)[0]
-    except ValueError:
-        return None
-    return str(ipaddress.ip_address(host)) if is_ip(host) else None
-
-
-def same_swarm(remote_addrs, manager_addrs):
+def same_swarm(remote_addrs: Sequence[str], manager_addrs: Sequence[str]) -> Optional[bool]:
     """True/False when remote_addrs (IPs) do / do not name one of the swarm's managers; None if undecidable."""
     wanted = set(filter(None, (addr_ip(a) for a in remote_addrs)))
     known = set(filter(None, (addr_ip(a) for a in manager_addrs)))
@@ -150,7 +148,17 @@ def same_swarm(remote_addrs, manager_addrs):
     return bool(wanted & known)
 
 
-def node_summary(node):
+def settings_view(node: Node) -> Dict[str, Any]:
+    """A node's role, availability and labels, as shown in diffs."""
+    spec = node.get('Spec') or {}
+    return dict(role=spec.get('Role'), availability=spec.get('Availability'), labels=dict(spec.get('Labels') or {}))
+
+
+def node_name(node: Node) -> str:
+    return (node.get('Description') or {}).get('Hostname') or node.get('ID') or '?'
+
+
+def node_summary(node: Node) -> Dict[str, Any]:
     status = node.get('ManagerStatus') or {}
     spec = node.get('Spec') or {}
     return dict(id=node.get('ID'), hostname=(node.get('Description') or {}).get('Hostname'),
@@ -165,7 +173,7 @@ def node_summary(node):
 class SwarmNode:
     """This engine's swarm membership."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Any):
         self.engine = engine
         self.api = engine.api
         self.info = None
@@ -176,41 +184,41 @@ class SwarmNode:
         self.mutations += 1
         return result
 
-    def refresh(self):
+    def refresh(self) -> Dict[str, Any]:
         self.info = self.engine.call('read the engine info', self.api.info)
         return self.info
 
     @property
-    def swarm(self):
+    def swarm(self) -> Dict[str, Any]:
         return (self.info or {}).get('Swarm') or {}
 
     @property
-    def state(self):
+    def state(self) -> str:
         return self.swarm.get('LocalNodeState') or 'inactive'
 
     @property
-    def is_manager(self):
+    def is_manager(self) -> bool:
         return bool(self.swarm.get('ControlAvailable'))
 
     @property
-    def node_id(self):
+    def node_id(self) -> Optional[str]:
         return self.swarm.get('NodeID') or None
 
-    def cluster(self):
+    def cluster(self) -> Optional[Dict[str, Any]]:
         return self.engine.call('inspect the swarm', self.api.inspect_swarm) if self.is_manager else None
 
-    def nodes(self):
+    def nodes(self) -> List[Dict[str, Any]]:
         return self.engine.call('list the swarm nodes', self.api.nodes) if self.is_manager else []
 
-    def inspect_node(self, node_id):
+    def inspect_node(self, node_id: str) -> Dict[str, Any]:
         return self.engine.call('inspect swarm node %s' % node_id, self.api.inspect_node, node_id)
 
-    def manager_addrs(self, nodes):
+    def manager_addrs(self, nodes: Sequence[Node]) -> List[str]:
         addrs = [(n.get('ManagerStatus') or {}).get('Addr') for n in nodes]
         addrs += [m.get('Addr') for m in (self.swarm.get('RemoteManagers') or [])]
         return sorted(set(a for a in addrs if a))
 
-    def find_node(self, name, nodes):
+    def find_node(self, name: str, nodes: Sequence[Node]) -> Node:
         """A node by full ID or exact hostname (which must be unique)."""
         by_id = [n for n in nodes if n.get('ID') == name]
         if by_id:
@@ -225,7 +233,7 @@ class SwarmNode:
                                                        for n in nodes)) or 'none'))
         return by_name[0]
 
-    def view(self):
+    def view(self) -> Dict[str, Any]:
         """Membership as shown in diffs."""
         if self.state == 'inactive':
             return dict(swarm='inactive')
@@ -235,26 +243,22 @@ class SwarmNode:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def init(self, params):
-        kwargs = dict(advertise_addr=params.get('advertise_addr'), listen_addr=params.get('listen_addr'),
-                      default_addr_pool=params.get('default_addr_pool') or None, subnet_size=params.get('subnet_size'),
-                      data_path_addr=params.get('data_path_addr'), data_path_port=params.get('data_path_port'))
-        return self._change('initialize a swarm', self.api.init_swarm, **kwargs)
+    def init(self, **options: Any) -> Any:
+        """swarm init with the SDK's keyword options (advertise_addr, listen_addr, default_addr_pool, ...)."""
+        return self._change('initialize a swarm', self.api.init_swarm, **options)
 
-    def join(self, params):
-        return self._change('join the swarm at %s' % ', '.join(params['remote_addrs']), self.api.join_swarm,
-                            remote_addrs=params['remote_addrs'], join_token=params['join_token'],
-                            listen_addr=params.get('listen_addr'), advertise_addr=params.get('advertise_addr'),
-                            data_path_addr=params.get('data_path_addr'))
+    def join(self, remote_addrs: Sequence[str], join_token: str, **options: Any) -> Any:
+        return self._change('join the swarm at %s' % ', '.join(remote_addrs), self.api.join_swarm,
+                            remote_addrs=list(remote_addrs), join_token=join_token, **options)
 
-    def update_node(self, node, spec):
+    def update_node(self, node: Node, spec: Mapping) -> Any:
         return self._change('update swarm node %s' % node['ID'], self.api.update_node, node['ID'],
                             node['Version']['Index'], node_spec=spec)
 
-    def leave(self, force):
+    def leave(self, force: bool) -> Any:
         return self._change('leave the swarm', self.api.leave_swarm, force=force)
 
-    def wait_worker(self, timeout):
+    def wait_worker(self, timeout: float) -> bool:
         """After a self-demotion: wait (bounded) until the engine no longer acts as a manager."""
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -264,5 +268,5 @@ class SwarmNode:
             time.sleep(0.5)
         return False
 
-    def tokens(self):
+    def tokens(self) -> Dict[str, Any]:
         return dict(self.engine.call('read the join tokens', self.api.inspect_swarm).get('JoinTokens') or {})

@@ -51,17 +51,16 @@ def test_no_quorum_now_is_refused():
 
 def test_drift_none_when_equal_and_defaults():
     cluster = dict(DefaultAddrPool=['10.0.0.0/8'], SubnetSize=24, DataPathPort=4789)
-    request = dict(default_addr_pool=['10.0.0.0/8'], subnet_size=24, data_path_port=4789, advertise_ip='10.1.0.1')
-    assert swarm.init_drift(request, cluster, '10.1.0.1') == ([], [])
+    request = dict(default_addr_pool=['10.0.0.0/8'], subnet_size=24, data_path_port=4789)
+    assert swarm.init_drift(request, cluster, '10.1.0.1', '10.1.0.1') == ([], [])
     # not requested -> not compared; DataPathPort 0 means the default 4789
     assert swarm.init_drift(dict(data_path_port=4789), dict(DataPathPort=0), None) == ([], [])
 
 
 def test_drift_lists_every_difference():
     cluster = dict(DefaultAddrPool=['10.0.0.0/8'], SubnetSize=24, DataPathPort=4789)
-    request = dict(default_addr_pool=['10.128.0.0/16', '10.129.0.0/16'], subnet_size=26, data_path_port=4790,
-                   advertise_ip='10.1.0.2')
-    drift, unreadable = swarm.init_drift(request, cluster, '10.1.0.1')
+    request = dict(default_addr_pool=['10.128.0.0/16', '10.129.0.0/16'], subnet_size=26, data_path_port=4790)
+    drift, unreadable = swarm.init_drift(request, cluster, '10.1.0.1', advertise_ip='10.1.0.2')
     assert unreadable == []
     assert [d['setting'] for d in drift] == ['default_addr_pool', 'subnet_size', 'data_path_port', 'advertise_addr']
     assert drift[0] == dict(setting='default_addr_pool', requested=['10.128.0.0/16', '10.129.0.0/16'], actual=['10.0.0.0/8'])

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils._overlay import overlay_cluster_task as task
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import request as task
+from ansible_collections.netfleet.docker.plugins.modules import overlay_cluster
 
 
 def params(**overrides):
-    values = dict((key, spec.get('default')) for key, spec in task.argument_spec().items())
+    values = dict((key, spec.get('default')) for key, spec in overlay_cluster.argument_spec().items())
     values.update(overrides)
     return values
 
@@ -51,4 +52,4 @@ def test_token_value_never_in_messages():
 
 
 def test_join_token_is_no_log():
-    assert task.argument_spec()['join_token']['no_log'] is True
+    assert overlay_cluster.argument_spec()['join_token']['no_log'] is True
