@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check of `make test`, stage by stage, and ends with a readable summary.
-# Usage: scripts/run-tests.sh [stage ...]   stages: sanity unit docs integration lab
+# Usage: scripts/run-tests.sh [stage ...]   stages: lint sanity unit docs integration lab
 # A stage's full output goes to .tmp/test-logs/<stage>.log; failures print its tail.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -10,7 +10,7 @@ LOGS=$ROOT/.tmp/test-logs
 mkdir -p "$LOGS"
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg
 export PATH=$VBIN:$PATH
-ALL_STAGES=(sanity unit docs integration lab)
+ALL_STAGES=(lint sanity unit docs integration lab)
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=("${ALL_STAGES[@]}")
 
@@ -27,6 +27,18 @@ collection_copy() {
     | grep -vE '^(\.venv|\.collections|\.cache|\.tmp)/' \
     | rsync -a --files-from=- "$ROOT/" "$dest/"
   echo "$dest"
+}
+
+# ansible-lint at the production profile over the whole checkout (.ansible-lint excludes only
+# generated and machine-local trees; no skipped or downgraded rules, and --strict makes its
+# warnings count too), then the function-length bar of plugins/ (60 lines).
+stage_lint() {
+  local rc=0
+  echo "--- ansible-lint --profile production ---"
+  "$VBIN/ansible-lint" --offline --strict --profile production --nocolor -f pep8 || rc=1
+  echo "--- scripts/check_function_length.py (plugins/, limit 60 lines) ---"
+  python3 scripts/check_function_length.py || rc=1
+  return $rc
 }
 
 stage_sanity() {
