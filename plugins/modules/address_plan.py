@@ -186,53 +186,71 @@ report:
 '''
 
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver, Step
 from ansible_collections.netfleet.docker.plugins.module_utils._plan import address_plan
 from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR, IpamError
 
 SLICE = dict(prefix=dict(type='int', required=True), supernet=dict(type='str', required=True))
 POOL = dict(SLICE, size=dict(type='int', required=True))
 
+ARGUMENT_SPEC = dict(
+    state_file=dict(type='path', required=True),
+    supernets=dict(type='dict', required=True),
+    exclude=dict(type='list', elements='dict', default=[],
+                 options=dict(cidr=dict(type='str', required=True), reason=dict(type='str'))),
+    hosts=dict(type='list', elements='str', required=True),
+    host_exclude=dict(type='dict', default={}),
+    networks=dict(type='list', elements='dict', default=[],
+                  options=dict(name=dict(type='str', required=True), **SLICE)),
+    bip=dict(type='dict', options=SLICE),
+    address_pools=dict(type='dict', options=POOL),
+    swarm_pool=dict(type='dict', options=POOL),
+    avoid_docker_defaults=dict(type='bool', default=True),
+    release=dict(type='list', elements='str', default=[]),
+)
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state_file=dict(type='path', required=True),
-            supernets=dict(type='dict', required=True),
-            exclude=dict(type='list', elements='dict', default=[],
-                         options=dict(cidr=dict(type='str', required=True), reason=dict(type='str'))),
-            hosts=dict(type='list', elements='str', required=True),
-            host_exclude=dict(type='dict', default={}),
-            networks=dict(type='list', elements='dict', default=[],
-                          options=dict(name=dict(type='str', required=True), **SLICE)),
-            bip=dict(type='dict', options=SLICE),
-            address_pools=dict(type='dict', options=POOL),
-            swarm_pool=dict(type='dict', options=POOL),
-            avoid_docker_defaults=dict(type='bool', default=True),
-            release=dict(type='list', elements='str', default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    if NETADDR_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
-    path = module.params['state_file']
-    state = address_plan.load_state(path, module.fail_json)
-    try:
-        fleet_plan, new_state, report = address_plan.plan(module.params, state)
-    except (address_plan.PlanError, IpamError) as exc:
-        module.fail_json(msg=str(exc))
-    changed = new_state != state
-    if changed and not module.check_mode:
-        address_plan.write_state(path, new_state)
-    result = dict(changed=changed, plan=fleet_plan, report=report, state_file=path)
-    if module._diff and changed:
+
+class AddressPlanDriver(Driver):
+    """The fleet plan: computed from the saved allocations; one step writes the new state file."""
+
+    required_libraries = (('netaddr', NETADDR_IMPORT_ERROR),)
+
+    def plan(self):
+        path = self.params['state_file']
+        state = address_plan.load_state(path)
+        try:
+            self.fleet_plan, new_state, self.report = address_plan.plan(self.params, state)
+        except IpamError as exc:
+            raise address_plan.PlanError(str(exc))
+        if new_state == state:
+            return ()
         before = set((state or {}).get('allocations', {}).items())
         after = set(new_state['allocations'].items())
-        result['diff'] = dict(before='\n'.join('%s %s' % item for item in sorted(before - after)) + '\n',
-                              after='\n'.join('%s %s' % item for item in sorted(after - before)) + '\n',
-                              before_header=path, after_header=path)
-    module.exit_json(**result)
+        # The diff shows only the allocations that go and come (a fleet's state is long).
+        return (Step(name=path, action='written', payload=new_state,
+                     before='\n'.join('%s %s' % item for item in sorted(before - after)) + '\n',
+                     after='\n'.join('%s %s' % item for item in sorted(after - before)) + '\n'),)
+
+    def apply(self, step):
+        address_plan.write_state(step.name, step.payload)
+
+    def diff(self, step):
+        return dict(before=step.before, after=step.after, before_header=step.name, after_header=step.name)
+
+    def build_result(self, steps):
+        result = super().build_result(steps)
+        del result[self.records_key]   # the report says what happened to each allocation
+        if not result.get('diff'):
+            result.pop('diff', None)
+        result.update(plan=self.fleet_plan, report=self.report, state_file=self.params['state_file'])
+        return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    AddressPlanDriver(module).run()
 
 
 if __name__ == '__main__':

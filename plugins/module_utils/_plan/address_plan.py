@@ -19,8 +19,10 @@ import bisect
 import json
 import os
 import socket
-import tempfile
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import files
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError, PlanningError
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 try:
@@ -43,8 +45,8 @@ DOCKER_DEFAULT_RANGES = (
 STATE_VERSION = 1
 
 
-class PlanError(ValueError):
-    pass
+class PlanError(PlanningError):
+    """The declared fleet cannot be planned (bad declarations, or the address space is exhausted)."""
 
 
 class _Space:
@@ -184,11 +186,13 @@ class Planner:
         return _cidr(version, start, prefix)
 
 
-class _Exhausted(Exception):
+class _Exhausted(PlanningError):
+    """No free block of this size is left in a supernet (collected into one PlanError by the caller)."""
+
     def __init__(self, supernet_name, prefix):
         self.supernet_name = supernet_name
         self.prefix = prefix
-        super().__init__(supernet_name)
+        super().__init__('supernet %s has no free /%d left' % (supernet_name, prefix))
 
 
 def _free_blocks(planner, supernet_name, prefix):
@@ -204,7 +208,16 @@ def _free_blocks(planner, supernet_name, prefix):
         start += size
 
 
-def plan(spec, state=None):
+class Slot(NamedTuple):
+    """One subnet the plan needs: state key ('host/network'), who it is for (messages), its size and source."""
+
+    key: str
+    owner: str
+    prefix: int
+    supernet: str
+
+
+def plan(spec: Mapping[str, Any], state: Optional[Mapping[str, Any]] = None) -> Tuple[dict, dict, dict]:
     """Compute the fleet plan.
 
     spec keys: supernets {name: cidr}; exclude [{cidr, reason}]; hosts [name];
@@ -213,97 +226,23 @@ def plan(spec, state=None):
     avoid_docker_defaults bool; release [host] (drop reservations of hosts that left).
     Returns (plan, new_state, report).
     """
-    state = dict(state or {})
-    previous = dict(state.get('allocations') or {})
+    previous = dict((state or {}).get('allocations') or {})
     supernets = list((spec.get('supernets') or {}).items())
     excludes = [(item.get('reason') or item['cidr'], item['cidr']) for item in spec.get('exclude') or []]
     planner = Planner(supernets, excludes, spec.get('avoid_docker_defaults', True))
-
     hosts = list(spec.get('hosts') or [])
-    if len(set(hosts)) != len(hosts):
-        duplicates = sorted(set(h for h in hosts if hosts.count(h) > 1))
-        raise PlanError('hosts listed twice: %s; list each host once' % ', '.join(duplicates))
     networks = list(spec.get('networks') or [])
-    names = [net['name'] for net in networks]
-    if len(set(names)) != len(names):
-        duplicates = sorted(set(n for n in names if names.count(n) > 1))
-        raise PlanError("network %s declared twice; declare each network once" % ', '.join("'%s'" % d for d in duplicates))
-    for reserved in ('bip', 'address_pool', 'swarm_pool'):
-        if reserved in names:
-            raise PlanError("network name '%s' is reserved by the planner; rename the network" % reserved)
-
-    # What each slot needs: (key, owner, prefix, supernet_name).
-    wants = []
-    if spec.get('swarm_pool'):
-        pool = spec['swarm_pool']
-        wants.append(('fleet/swarm_pool', 'swarm pool', pool['prefix'], pool['supernet']))
-    for host in hosts:
-        if spec.get('bip'):
-            wants.append(('%s/bip' % host, 'bip of %s' % host, spec['bip']['prefix'], spec['bip']['supernet']))
-        if spec.get('address_pools'):
-            pool = spec['address_pools']
-            wants.append(('%s/address_pool' % host, 'address pool of %s' % host, pool['prefix'], pool['supernet']))
-        for net in networks:
-            wants.append(('%s/%s' % (host, net['name']), "network '%s' on %s" % (net['name'], host), net['prefix'], net['supernet']))
-
+    _check_declarations(hosts, networks)
+    slots = _slots(spec, hosts, networks)
     released = set(spec.get('release') or [])
-    kept_foreign = {}
-    # Host routes/addresses: a host's own networks must avoid them; other hosts may reuse the
-    # space, but a fleet plan is simpler and safer when nobody uses it.
-    for host, cidrs in sorted((spec.get('host_exclude') or {}).items()):
-        for cidr in cidrs:
-            network = netaddr.IPNetwork(str(cidr))
-            planner.spaces[network.version].reserve(network.first, network.last)
+    _reserve_host_ranges(planner, spec.get('host_exclude') or {})
 
-    wanted_keys = set(key for key, _owner, _prefix, _supernet in wants)
     # 1. Keep previous allocations that are still valid (stability), 2. keep reservations of
     # hosts that left (unless released), 3. allocate the rest.
-    result = {}
-    moved = []
-    for key, owner, prefix, supernet_name in wants:
-        cidr = previous.get(key)
-        if cidr and _interval(cidr)[3] == prefix and planner.claim(cidr, supernet_name):
-            result[key] = cidr
-        elif cidr:
-            moved.append(key)
-    for key, cidr in sorted(previous.items()):
-        if key in wanted_keys or key.split('/', 1)[0] in released:
-            continue
-        version, first, last, _prefix = _interval(cidr)
-        if planner.spaces[version].overlapping(first, last) is None:
-            planner.spaces[version].reserve(first, last)
-            kept_foreign[key] = cidr
-    shortages = {}
-    for key, owner, prefix, supernet_name in wants:
-        if key in result:
-            continue
-        try:
-            result[key] = planner.allocate(prefix, owner, supernet_name)
-        except _Exhausted as exc:
-            shortages.setdefault((exc.supernet_name, exc.prefix), 0)
-            shortages[(exc.supernet_name, exc.prefix)] += 1
-    if shortages:
-        details = []
-        for (supernet_name, prefix), missing in sorted(shortages.items()):
-            needed = sum(1 for _key, _owner, p, s in wants if p == prefix and s == supernet_name)
-            available = needed - missing
-            details.append('supernet %s (%s) needs %d more /%d (wanted %d, %d fit; free now: %d)'
-                           % (supernet_name, planner.supernet(supernet_name), missing, prefix, needed, available,
-                              _free_blocks(planner, supernet_name, prefix)))
-        raise PlanError('address space exhausted: %s; declare a larger or another supernet, use smaller prefixes, '
-                        'or release hosts that left' % '; '.join(details))
-
-    fleet_plan = dict(hosts={}, swarm=None)
-    if spec.get('swarm_pool'):
-        fleet_plan['swarm'] = dict(default_addr_pool=[result['fleet/swarm_pool']], subnet_size=spec['swarm_pool']['size'])
-    for host in hosts:
-        entry = dict(networks=dict((net['name'], result['%s/%s' % (host, net['name'])]) for net in networks))
-        if spec.get('bip'):
-            version, first, _last, prefix = _interval(result['%s/bip' % host])
-            entry['bip'] = _cidr(version, first + 1, prefix)
-        if spec.get('address_pools'):
-            entry['default_address_pools'] = [dict(base=result['%s/address_pool' % host], size=spec['address_pools']['size'])]
-        fleet_plan['hosts'][host] = entry
+    result, moved = _claim_previous(planner, slots, previous)
+    wanted_keys = set(slot.key for slot in slots)
+    kept_foreign = _keep_absent_hosts(planner, previous, wanted_keys, released)
+    _allocate_rest(planner, slots, result)
 
     allocations = dict(kept_foreign)
     allocations.update(result)
@@ -315,10 +254,122 @@ def plan(spec, state=None):
         reserved_for_absent_hosts=sorted(kept_foreign),
         released=sorted(key for key in previous if key.split('/', 1)[0] in released and key not in wanted_keys),
     )
-    return fleet_plan, new_state, report
+    return _fleet_plan(spec, hosts, networks, result), new_state, report
 
 
-def load_state(path, fail):
+def _check_declarations(hosts: List[str], networks: List[Mapping[str, Any]]) -> None:
+    if len(set(hosts)) != len(hosts):
+        duplicates = sorted(set(h for h in hosts if hosts.count(h) > 1))
+        raise PlanError('hosts listed twice: %s; list each host once' % ', '.join(duplicates))
+    names = [net['name'] for net in networks]
+    if len(set(names)) != len(names):
+        duplicates = sorted(set(n for n in names if names.count(n) > 1))
+        raise PlanError("network %s declared twice; declare each network once" % ', '.join("'%s'" % d for d in duplicates))
+    for reserved in ('bip', 'address_pool', 'swarm_pool'):
+        if reserved in names:
+            raise PlanError("network name '%s' is reserved by the planner; rename the network" % reserved)
+
+
+def _slots(spec: Mapping[str, Any], hosts: List[str], networks: List[Mapping[str, Any]]) -> List[Slot]:
+    """Every subnet the plan needs, in allocation order (the swarm pool, then host by host)."""
+    slots = []
+    if spec.get('swarm_pool'):
+        pool = spec['swarm_pool']
+        slots.append(Slot('fleet/swarm_pool', 'swarm pool', pool['prefix'], pool['supernet']))
+    for host in hosts:
+        if spec.get('bip'):
+            slots.append(Slot('%s/bip' % host, 'bip of %s' % host, spec['bip']['prefix'], spec['bip']['supernet']))
+        if spec.get('address_pools'):
+            pool = spec['address_pools']
+            slots.append(Slot('%s/address_pool' % host, 'address pool of %s' % host, pool['prefix'], pool['supernet']))
+        for net in networks:
+            slots.append(Slot('%s/%s' % (host, net['name']), "network '%s' on %s" % (net['name'], host),
+                              net['prefix'], net['supernet']))
+    return slots
+
+
+def _reserve_host_ranges(planner: Planner, host_exclude: Mapping[str, List[str]]) -> None:
+    """Host routes/addresses: a host's own networks must avoid them; other hosts may reuse the
+    space, but a fleet plan is simpler and safer when nobody uses it."""
+    for _host, cidrs in sorted(host_exclude.items()):
+        for cidr in cidrs:
+            network = netaddr.IPNetwork(str(cidr))
+            planner.spaces[network.version].reserve(network.first, network.last)
+
+
+def _claim_previous(planner: Planner, slots: List[Slot], previous: Mapping[str, str]) -> Tuple[Dict[str, str], List[str]]:
+    """Previous allocations still valid for their slot (same size, inside the supernet, free): kept."""
+    result, moved = {}, []
+    for slot in slots:
+        cidr = previous.get(slot.key)
+        if cidr and _interval(cidr)[3] == slot.prefix and planner.claim(cidr, slot.supernet):
+            result[slot.key] = cidr
+        elif cidr:
+            moved.append(slot.key)
+    return result, moved
+
+
+def _keep_absent_hosts(planner: Planner, previous: Mapping[str, str], wanted_keys: Set[str],
+                       released: Set[str]) -> Dict[str, str]:
+    """Reservations of hosts not in this run stay reserved, so a host that comes back keeps its subnets."""
+    kept = {}
+    for key, cidr in sorted(previous.items()):
+        if key in wanted_keys or key.split('/', 1)[0] in released:
+            continue
+        version, first, last, _prefix = _interval(cidr)
+        if planner.spaces[version].overlapping(first, last) is None:
+            planner.spaces[version].reserve(first, last)
+            kept[key] = cidr
+    return kept
+
+
+def _allocate_rest(planner: Planner, slots: List[Slot], result: Dict[str, str]) -> None:
+    """Allocate every slot not kept; on shortage, one error that sizes every missing block."""
+    shortages: Dict[Tuple[str, int], int] = {}
+    for slot in slots:
+        if slot.key in result:
+            continue
+        try:
+            result[slot.key] = planner.allocate(slot.prefix, slot.owner, slot.supernet)
+        except _Exhausted as exc:
+            shortages[(exc.supernet_name, exc.prefix)] = shortages.get((exc.supernet_name, exc.prefix), 0) + 1
+    if shortages:
+        raise _shortage_error(planner, slots, shortages)
+
+
+def _shortage_error(planner: Planner, slots: List[Slot], shortages: Mapping[Tuple[str, int], int]) -> PlanError:
+    details = []
+    for (supernet_name, prefix), missing in sorted(shortages.items()):
+        needed = sum(1 for slot in slots if slot.prefix == prefix and slot.supernet == supernet_name)
+        details.append('supernet %s (%s) needs %d more /%d (wanted %d, %d fit; free now: %d)'
+                       % (supernet_name, planner.supernet(supernet_name), missing, prefix, needed, needed - missing,
+                          _free_blocks(planner, supernet_name, prefix)))
+    return PlanError('address space exhausted: %s; declare a larger or another supernet, use smaller prefixes, '
+                     'or release hosts that left' % '; '.join(details))
+
+
+def _fleet_plan(spec: Mapping[str, Any], hosts: List[str], networks: List[Mapping[str, Any]],
+                result: Mapping[str, str]) -> dict:
+    """What hosts are given: per host its networks, bip (the first address) and local pool; the swarm pool."""
+    fleet_plan = dict(hosts={}, swarm=None)
+    if spec.get('swarm_pool'):
+        fleet_plan['swarm'] = dict(default_addr_pool=[result['fleet/swarm_pool']], subnet_size=spec['swarm_pool']['size'])
+    for host in hosts:
+        entry = dict(networks=dict((net['name'], result['%s/%s' % (host, net['name'])]) for net in networks))
+        if spec.get('bip'):
+            version, first, _last, prefix = _interval(result['%s/bip' % host])
+            entry['bip'] = _cidr(version, first + 1, prefix)
+        if spec.get('address_pools'):
+            entry['default_address_pools'] = [dict(base=result['%s/address_pool' % host], size=spec['address_pools']['size'])]
+        fleet_plan['hosts'][host] = entry
+    return fleet_plan
+
+
+class StateError(HostError):
+    """The state file cannot be read as an address plan state; deleting it would renumber the fleet."""
+
+
+def load_state(path: str) -> dict:
     """The saved allocations, {} when the file does not exist yet."""
     if not os.path.exists(path):
         return {}
@@ -326,20 +377,18 @@ def load_state(path, fail):
         with open(path) as handle:
             state = json.load(handle)
     except (OSError, ValueError) as exc:
-        fail(msg='cannot read the address plan state %s: %s; fix or restore the file (it holds every '
-                 'allocation made so far, deleting it renumbers the fleet)' % (path, exc))
+        raise StateError('cannot read the address plan state %s: %s; fix or restore the file (it holds every '
+                         'allocation made so far, deleting it renumbers the fleet)' % (path, exc))
     if not isinstance(state, dict) or state.get('version') != STATE_VERSION:
-        fail(msg='%s is not an address plan state of version %d; restore it from a backup' % (path, STATE_VERSION))
+        raise StateError('%s is not an address plan state of version %d; restore it from a backup' % (path, STATE_VERSION))
     return state
 
 
-def write_state(path, state):
-    """Atomic write, so an interrupted run never leaves half a plan."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-    handle, temp_path = tempfile.mkstemp(dir=directory, prefix='.address_plan.')
-    with os.fdopen(handle, 'w') as stream:
-        json.dump(state, stream, indent=1, sort_keys=True)
-        stream.write('\n')
-    os.rename(temp_path, path)
+def render_state(state: Mapping[str, Any]) -> str:
+    return json.dumps(state, indent=1, sort_keys=True) + '\n'
+
+
+def write_state(path: str, state: Mapping[str, Any]) -> None:
+    """Durable atomic write, so an interrupted run never leaves half a plan. Kept private to its
+    owner (0600), as before: it maps every host of the fleet."""
+    files.write_atomic(path, render_state(state), mode=0o600, make_dirs=True)
