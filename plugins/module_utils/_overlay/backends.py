@@ -26,11 +26,11 @@ class OverlayBackend:
     """What both backends share: the host checks, the connection, the reported context."""
 
     def __init__(self, module: Any, probe: Optional[preflight.HostProbe] = None,
-                 connect: Callable[[Any], Any] = client.connect):
+                 connect: Optional[Callable[[Any], Any]] = None):
         self.module = module
         self.params = module.params
         self.probe = probe or preflight.HostProbe(module)
-        self.connect = connect
+        self.connect = connect or client.connect
         self.host = preflight.HostFacts()
         self.context: Dict[str, Any] = dict(backend=self.params['backend'], preflight={})
 
