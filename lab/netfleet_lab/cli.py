@@ -63,7 +63,7 @@ def cmd_image(which):
             raise LabError("unknown lab image %r: choose one of %s, all" % (n, ", ".join(sorted(recipe.IMAGES))))
     t0 = time.time()
     for n, ref in ensure_images(names).items():
-        say("image %s ready (cache %s)" % (ref, recipe.cache_tarball(n)))
+        say("image %s ready (cache %s)" % (ref, recipe.cache_tarball(n, ref.rsplit(":", 1)[1])))
     say("images ready in %.1fs" % (time.time() - t0))
     return 0
 

@@ -30,9 +30,9 @@ def mmdebstrap_command(name, mirror_url):
     return cmd + [spec["suite"], "-", mirror_url]
 
 
-def import_command(name, tag):
+def import_command(ref, tag):
     cmd = [settings.DOCKER, "import"]
-    for c in recipe.IMPORT_CHANGES + ["LABEL %s=%s" % (settings.LABEL_RECIPE, recipe.recipe_hash(name))]:
+    for c in recipe.IMPORT_CHANGES + ["LABEL %s=%s" % (settings.LABEL_RECIPE, ref.rsplit(":", 1)[1])]:
         cmd += ["-c", c]
     return cmd + ["-", tag]
 
@@ -93,8 +93,9 @@ def stop_processes(*procs):
             p.kill()
 
 
-def build_image(name):
-    ref = recipe.image_ref(name)
+def build_image(name, ref, tarball):
+    """Build `ref` (the recipe's hash is taken once, by the caller: a file of lab/image/ edited
+    during the build must not change the name it is tagged and cached under)."""
     suite = recipe.IMAGES[name]["suite"]
     mirror_url = mirror.default_mirror(suite)
     mirror.check_mirror(mirror_url, suite)
@@ -103,7 +104,7 @@ def build_image(name):
     t0 = time.time()
     partial = ref + "-partial"   # tagged as ref only once complete
     rc_mm, rc_imp, tail = run_pipeline(name, mmdebstrap_command(name, mirror_url),
-                                       import_command(name, partial), partial)
+                                       import_command(ref, partial), partial)
     if rc_mm != 0 or rc_imp != 0:
         docker("rmi", partial, check=False)
         raise LabError("building %s failed (mmdebstrap rc=%s, docker import rc=%s); mirror %s "
@@ -113,13 +114,12 @@ def build_image(name):
     docker("rmi", partial)
     t_build = time.time() - t0
     say("built %s in %.0fs" % (ref, t_build))
-    save_cache(name)
+    save_cache(ref, tarball)
     return t_build
 
 
-def save_cache(name):
+def save_cache(ref, tarball):
     """docker save | gzip -1 into the cache, atomically (a .part file renamed at the end)."""
-    ref, tarball = recipe.image_ref(name), recipe.cache_tarball(name)
     os.makedirs(settings.CACHE, exist_ok=True)
     say("caching %s as %s" % (ref, tarball))
     t1 = time.time()
@@ -135,9 +135,8 @@ def save_cache(name):
     say("cached %s (%d MB) in %.0fs" % (tarball, os.path.getsize(tarball) >> 20, time.time() - t1))
 
 
-def load_image(name):
+def load_image(ref, tarball):
     """Load the cached tarball; False (and the tarball removed) when it is unusable."""
-    ref, tarball = recipe.image_ref(name), recipe.cache_tarball(name)
     t0 = time.time()
     say("loading %s from cache %s" % (ref, tarball))
     with open(tarball, "rb") as f:
@@ -156,14 +155,14 @@ def load_image(name):
 def ensure_image(name):
     """The image in the outer engine: already there, loaded from the cache, or built."""
     recipe.check_name(name)
-    ref = recipe.image_ref(name)
+    ref, tarball = recipe.image_ref(name), recipe.cache_tarball(name)
     if image_exists(ref):
-        if not os.path.exists(recipe.cache_tarball(name)):
-            save_cache(name)    # e.g. the cache was cleared while the image stayed
+        if not os.path.exists(tarball):
+            save_cache(ref, tarball)    # e.g. the cache was cleared while the image stayed
         return ref
-    if os.path.exists(recipe.cache_tarball(name)) and load_image(name):
+    if os.path.exists(tarball) and load_image(ref, tarball):
         return ref
-    build_image(name)
+    build_image(name, ref, tarball)
     return ref
 
 
@@ -174,15 +173,15 @@ def ensure_images(names):
         recipe.check_name(n)
     with concurrent.futures.ThreadPoolExecutor(len(names)) as ex:
         futures = {n: ex.submit(ensure_image, n) for n in names}
-        errors = []
-        for f in futures.values():
+        refs, errors = {}, []
+        for n, f in futures.items():
             try:
-                f.result()
+                refs[n] = f.result()
             except LabError as e:
                 errors.append(str(e))
     if errors:
         raise LabError("\n".join(errors))
-    return {n: recipe.image_ref(n) for n in names}
+    return refs
 
 
 def ensure_test_image():

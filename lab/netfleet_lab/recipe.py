@@ -99,5 +99,6 @@ def image_ref(name):
     return "netfleet/lab-%s:%s" % (name, recipe_hash(name))
 
 
-def cache_tarball(name):
-    return os.path.join(settings.CACHE, "lab-%s-%s.tar.gz" % (name, recipe_hash(name)))
+def cache_tarball(name, digest=None):
+    """The cache tarball of image `name` (digest: the recipe hash, when the caller has it)."""
+    return os.path.join(settings.CACHE, "lab-%s-%s.tar.gz" % (name, digest or recipe_hash(name)))
