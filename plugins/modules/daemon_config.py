@@ -17,7 +17,7 @@ description:
     network inside it, C(default-address-pools) items are C({base, size}), C(mtu) 68-65535, C(dns)
     addresses, C(hosts) URLs, booleans are booleans), unknown keys are refused, keys are gated on
     the engine version (C(cluster-store) and C(cluster-advertise) before Docker 23.0,
-    C(default-network-opts) from 24.0, C(ip-forward-no-drop) from 28.0), and with engines from 23.0
+    C(default-network-opts) from 24.0, C(ip-forward-no-drop) from 28.0, C(allow-direct-routing) from 28.2), and with engines from 23.0
     the merged file is checked by C(dockerd --validate).
   - Refuses C(tcp://) hosts without TLS client verification unless O(allow_insecure_tcp=true), and
     C(live-restore) or C(cluster-store) on an engine that is part of a swarm.

@@ -32,6 +32,7 @@ GATES: Dict[str, Dict[str, Any]] = {
     'dockerd_validate': dict(engine=(23, 0), what='dockerd --validate'),
     'default_network_opts': dict(engine=(24, 0), what='the daemon key default-network-opts'),
     'ip_forward_no_drop': dict(engine=(28, 0), what='the daemon key ip-forward-no-drop'),
+    'allow_direct_routing': dict(engine=(28, 2), what='the daemon key allow-direct-routing', feature=False),
     'config_only_networks': dict(engine=(17, 6), what='config-only networks'),
     'endpoint_mac_address': dict(engine=(25, 0), what='endpoint MAC addresses'),
     # -- network options (docker_net, macvlan_net): fields of POST /networks/create ---------------

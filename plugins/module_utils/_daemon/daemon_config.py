@@ -14,8 +14,10 @@ import ipaddress
 import json
 import re
 import shlex
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version, version_text
+from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
+from ansible_collections.netfleet.docker.plugins.module_utils._common.versions import parse_version, version_text
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
 
 DROPIN_MARKER = '# Managed by netfleet.docker (daemon_config)'
@@ -54,14 +56,14 @@ RELOADABLE_KEYS = frozenset([
     'insecure-registries', 'registry-mirrors', 'shutdown-timeout', 'features', 'builder',
 ])
 
-# Engine versions that added or removed a key: (first version with it, first without).
+# Keys that came or went with an engine version -> their row in the one version-gate table.
 KEY_GATES = {
-    'cluster-store': (None, (23, 0)),
-    'cluster-advertise': (None, (23, 0)),
-    'cluster-store-opts': (None, (23, 0)),
-    'default-network-opts': ((24, 0), None),
-    'ip-forward-no-drop': ((28, 0), None),
-    'allow-direct-routing': ((28, 0), None),
+    'cluster-store': 'legacy_kv_overlay',
+    'cluster-advertise': 'legacy_kv_overlay',
+    'cluster-store-opts': 'legacy_kv_overlay',
+    'default-network-opts': 'default_network_opts',
+    'ip-forward-no-drop': 'ip_forward_no_drop',
+    'allow-direct-routing': 'allow_direct_routing',
 }
 
 # dockerd command-line spellings of a key, where they are not simply `--<key>`.
@@ -243,16 +245,33 @@ def store_url(cluster_store):
     return 'http://%s' % host
 
 
-def validate(requested, merged, engine_version=None, swarm_active=False, allow_insecure_tcp=False,
-             allow_unknown_keys=False):
+def validate(requested: Mapping[str, Any], merged: Mapping[str, Any], engine_version: Optional[str] = None,
+             swarm_active: bool = False, allow_insecure_tcp: bool = False,
+             allow_unknown_keys: bool = False) -> List[str]:
     """Every problem with the requested keys and with the merged file, as sentences that name
     the key, the problem and the fix. An empty list means the configuration may be written."""
+    problems = [] if allow_unknown_keys else unknown_key_problems(requested)
+    problems += value_problems(requested, merged)
+    if engine_version:
+        problems += version_problems(merged, engine_version)
+    problems += bridge_problems(merged)
+    problems += cluster_problems(merged, swarm_active)
+    problems += hosts_problems(merged, allow_insecure_tcp)
+    return problems
+
+
+def unknown_key_problems(requested: Mapping[str, Any]) -> List[str]:
     problems = []
-    if not allow_unknown_keys:
-        for key in sorted(set(requested) - set(KEY_KINDS)):
-            close = difflib.get_close_matches(key, list(KEY_KINDS), n=1)
-            hint = ' (did you mean %r?)' % close[0] if close else ''
-            problems.append('unknown daemon.json key %r%s; set allow_unknown_keys to write it anyway' % (key, hint))
+    for key in sorted(set(requested) - set(KEY_KINDS)):
+        close = difflib.get_close_matches(key, list(KEY_KINDS), n=1)
+        hint = ' (did you mean %r?)' % close[0] if close else ''
+        problems.append('unknown daemon.json key %r%s; set allow_unknown_keys to write it anyway' % (key, hint))
+    return problems
+
+
+def value_problems(requested: Mapping[str, Any], merged: Mapping[str, Any]) -> List[str]:
+    """Each known key's value against its shape; keys the request did not name are said to be in the file."""
+    problems = []
     for key in sorted(merged):
         if key not in KEY_KINDS:
             continue
@@ -260,17 +279,29 @@ def validate(requested, merged, engine_version=None, swarm_active=False, allow_i
         if error:
             where = '' if key in requested else ' (already in the file)'
             problems.append('daemon.json key %r%s %s' % (key, where, error))
-    if engine_version:
-        version = parse_version(engine_version)
-        for key in sorted(set(merged) & set(KEY_GATES)):
-            since, until = KEY_GATES[key]
-            if since is not None and version < since:
-                problems.append('daemon.json key %r needs Docker %s or later; this engine is %s'
-                                % (key, version_text(since), engine_version))
-            if until is not None and version >= until:
-                fix = ' (use swarm mode for multi-host overlay networks)' if key.startswith('cluster-') else ''
-                problems.append('daemon.json key %r was removed in Docker %s; this engine is %s: remove the key%s'
-                                % (key, version_text(until), engine_version, fix))
+    return problems
+
+
+def version_problems(merged: Mapping[str, Any], engine_version: str) -> List[str]:
+    """Keys this engine does not have yet, or no longer has (the gates of versions.GATES)."""
+    problems = []
+    version = parse_version(engine_version)
+    for key in sorted(set(merged) & set(KEY_GATES)):
+        row = versions.GATES[KEY_GATES[key]]
+        since, until = row.get('engine'), row.get('removed_in')
+        if since is not None and version < since:
+            problems.append('daemon.json key %r needs Docker %s or later; this engine is %s'
+                            % (key, version_text(since), engine_version))
+        if until is not None and version >= until:
+            fix = ' (use swarm mode for multi-host overlay networks)' if key.startswith('cluster-') else ''
+            problems.append('daemon.json key %r was removed in Docker %s; this engine is %s: remove the key%s'
+                            % (key, version_text(until), engine_version, fix))
+    return problems
+
+
+def bridge_problems(merged: Mapping[str, Any]) -> List[str]:
+    """The default bridge's keys against each other (bip, fixed-cidr, bridge, IPv6)."""
+    problems = []
     if 'bip' in merged and 'fixed-cidr' in merged and not _check_value('bip', merged['bip']) \
             and not _check_value('fixed-cidr', merged['fixed-cidr']):
         bridge_net = ipaddress.IPv4Interface(merged['bip']).network
@@ -282,6 +313,12 @@ def validate(requested, merged, engine_version=None, swarm_active=False, allow_i
                         'names an existing one); set only one (absent_keys removes the other)')
     if merged.get('fixed-cidr-v6') and merged.get('ipv6') is not True:
         problems.append('fixed-cidr-v6 is set but ipv6 is not true; set ipv6: true or drop fixed-cidr-v6')
+    return problems
+
+
+def cluster_problems(merged: Mapping[str, Any], swarm_active: bool) -> List[str]:
+    """The legacy KV-store keys, and what a swarm member cannot have."""
+    problems = []
     if merged.get('cluster-advertise') and not merged.get('cluster-store'):
         problems.append('cluster-advertise is set without cluster-store; set cluster-store too')
     if swarm_active:
@@ -291,19 +328,26 @@ def validate(requested, merged, engine_version=None, swarm_active=False, allow_i
         if merged.get('cluster-store'):
             problems.append('cluster-store (the legacy KV-store overlay) cannot be used while this engine is part '
                             'of a swarm; leave the swarm first or drop cluster-store')
+    return problems
+
+
+def hosts_problems(merged: Mapping[str, Any], allow_insecure_tcp: bool) -> List[str]:
+    """TCP without TLS client verification is a root shell for anyone; no local socket locks the CLI out."""
     hosts = merged.get('hosts')
-    if isinstance(hosts, list) and not _check_hosts(hosts):
-        tcp = [h for h in hosts if h.startswith('tcp://')]
-        if tcp and not allow_insecure_tcp:
-            missing = [k for k in ('tlscacert', 'tlscert', 'tlskey') if not merged.get(k)]
-            if merged.get('tlsverify') is not True or missing:
-                problems.append(
-                    'hosts %s listen on TCP without TLS client verification: anyone who reaches the port gets root '
-                    'on this host. Set tlsverify: true with tlscacert, tlscert and tlskey%s, or set '
-                    'allow_insecure_tcp to accept the risk' % (', '.join(tcp), ' (missing: %s)' % ', '.join(missing) if missing else ''))
-        if not any(h.startswith(('unix://', 'fd://')) for h in hosts):
-            problems.append('hosts %s has no local socket (unix:///var/run/docker.sock or fd://): the docker CLI '
-                            'on this host could no longer reach the engine; add one' % ', '.join(hosts))
+    if not isinstance(hosts, list) or _check_hosts(hosts):
+        return []
+    problems = []
+    tcp = [h for h in hosts if h.startswith('tcp://')]
+    if tcp and not allow_insecure_tcp:
+        missing = [k for k in ('tlscacert', 'tlscert', 'tlskey') if not merged.get(k)]
+        if merged.get('tlsverify') is not True or missing:
+            problems.append(
+                'hosts %s listen on TCP without TLS client verification: anyone who reaches the port gets root '
+                'on this host. Set tlsverify: true with tlscacert, tlscert and tlskey%s, or set '
+                'allow_insecure_tcp to accept the risk' % (', '.join(tcp), ' (missing: %s)' % ', '.join(missing) if missing else ''))
+    if not any(h.startswith(('unix://', 'fd://')) for h in hosts):
+        problems.append('hosts %s has no local socket (unix:///var/run/docker.sock or fd://): the docker CLI '
+                        'on this host could no longer reach the engine; add one' % ', '.join(hosts))
     return problems
 
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
 from ansible_collections.netfleet.docker.plugins.module_utils._common import files
-from ansible_collections.netfleet.docker.plugins.module_utils._common.client import parse_version
+from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import EngineError, HostError
 
@@ -137,7 +137,8 @@ def wanted_dropin(module, merged: Dict[str, Any]) -> Tuple[Optional[str], Option
 
 def dockerd_validate(module, merged: Dict[str, Any], version: Optional[str]) -> bool:
     """Check the merged file with `dockerd --validate` (engines from 23.0); True when it was checked."""
-    if not module.params['dockerd_validate'] or not version or parse_version(version) < (23, 0):
+    if not module.params['dockerd_validate'] or not version \
+            or not versions.engine_has(versions.GATES['dockerd_validate'], versions.parse_version(version)):
         return False
     dockerd = module.get_bin_path('dockerd')
     if not dockerd:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
 
 UNIT = """# /lib/systemd/system/docker.service
@@ -126,6 +127,18 @@ def test_version_gates():
     assert 'needs Docker 24.0' in _problems({'default-network-opts': {'bridge': {}}}, engine_version='20.10.24')[0]
     assert 'needs Docker 28.0' in _problems({'ip-forward-no-drop': True}, engine_version='26.1.5')[0]
     assert _problems({'ip-forward-no-drop': True}, engine_version='28.0.1') == []
+
+
+def test_allow_direct_routing_came_with_28_2():
+    # Docker 28.0 and 28.1 refuse to start on a key they do not know.
+    assert 'needs Docker 28.2' in _problems({'allow-direct-routing': True}, engine_version='28.1.1')[0]
+    assert _problems({'allow-direct-routing': True}, engine_version='28.2.0') == []
+
+
+def test_every_gated_key_has_a_row_in_the_version_table():
+    for key, feature in dc.KEY_GATES.items():
+        row = versions.GATES[feature]
+        assert row.get('engine') or row.get('removed_in'), key
 
 
 def test_swarm_refuses_live_restore_and_cluster_store():
