@@ -155,7 +155,9 @@ def check_engine(engine: Any, params: Mapping, resolved_ip: Optional[str] = None
     problems = settings_problems(params['cluster_store'], params.get('cluster_advertise'), info, resolved_ip)
     if problems:
         # one message, as the operator reads it; the list for playbooks that branch on it
-        raise KVError('; '.join(problems), problems=problems, kv=kv)
+        error = KVError('; '.join(problems), kv=kv)
+        error.details['problems'] = problems
+        raise error
     try:
         kv['store'] = check_store(params['cluster_store'], params['preflight_timeout'])
     except KVError as exc:

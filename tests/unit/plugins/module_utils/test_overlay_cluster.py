@@ -373,3 +373,41 @@ def test_validation_problems_fail_before_anything(run, monkeypatch):
         OverlayCluster(module).run()
     assert failure.value.result['msg'].startswith('2 problems, nothing was changed')
     assert failure.value.result['changed'] is False
+
+
+# -- backend: kv (checks only) --------------------------------------------------------------------
+
+KV = dict(backend='kv', cluster_store='etcd://10.231.0.11:2379')
+
+
+def test_kv_backend_stops_at_the_version_gate_on_23_and_later(run):
+    failed, result, _module = run(FakeEngine(engine_version='26.1.5'), **KV)
+    assert failed and result['changed'] is False
+    assert 'removed in Docker 23.0' in result['msg'] and 'backend: swarm' in result['msg']
+
+
+def test_kv_backend_checks_settings_then_the_store(run, monkeypatch):
+    from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
+    probes = []
+    monkeypatch.setattr(kvstore, 'check_store', lambda url, timeout: probes.append(url) or [dict(v2=True)])
+    fake = FakeEngine(engine_version='20.10.24', cluster_store='etcd://10.231.0.11:2379')
+    failed, result, _module = run(fake, cluster_advertise='eth0:2376', **KV)
+    assert failed and "cluster-advertise" in result['msg'] and probes == []
+    assert result['problems'] == [result['msg']]
+    assert result['kv'] == dict(cluster_store='etcd://10.231.0.11:2379', cluster_advertise='')
+    assert result['underlay']['interface'] == 'eth0'
+    failed, result, _module = run(fake, **KV)
+    assert not failed and result['changed'] is False and result['actions'] == []
+    assert result['kv']['store'] == [dict(v2=True)] and probes == [KV['cluster_store']]
+
+
+def test_kv_backend_reports_the_engine_settings_when_the_store_does_not_answer(run, monkeypatch):
+    from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
+
+    def unreachable(url, timeout):
+        raise kvstore.KVError('the KV store at 10.231.0.11:2379 does not answer')
+
+    monkeypatch.setattr(kvstore, 'check_store', unreachable)
+    fake = FakeEngine(engine_version='20.10.24', cluster_store='etcd://10.231.0.11:2379')
+    failed, result, _module = run(fake, **KV)
+    assert failed and 'does not answer' in result['msg'] and result['kv']['cluster_store'] == KV['cluster_store']
