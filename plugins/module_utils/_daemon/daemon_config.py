@@ -93,7 +93,7 @@ class ConfigError(HostError):
 # ---------------------------------------------------------------------------------------
 # merge and compare
 # ---------------------------------------------------------------------------------------
-def deep_merge(base, overlay):
+def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> Dict[str, Any]:
     """A new dict: `base` with `overlay` merged in. Dicts merge recursively; anything else
     (lists included) is replaced by the overlay's value."""
     result = dict(base)
@@ -105,19 +105,20 @@ def deep_merge(base, overlay):
     return result
 
 
-def merged_config(current, options, absent_keys=()):
+def merged_config(current: Mapping[str, Any], options: Optional[Mapping[str, Any]],
+                  absent_keys: Iterable[str] = ()) -> Dict[str, Any]:
     merged = deep_merge(current, options or {})
     for key in absent_keys or ():
         merged.pop(key, None)
     return merged
 
 
-def changed_keys(before, after):
+def changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[str]:
     """Top-level keys whose value differs (added, removed or changed), sorted."""
     return sorted(key for key in set(before) | set(after) if before.get(key, _MISSING) != after.get(key, _MISSING))
 
 
-def restart_kind(keys):
+def restart_kind(keys: Iterable[str]) -> str:
     """'none', 'reload' (SIGHUP is enough) or 'restart' for a set of changed top-level keys."""
     keys = list(keys)
     if not keys:
@@ -127,7 +128,7 @@ def restart_kind(keys):
     return 'restart'
 
 
-def parse_config_text(text, path):
+def parse_config_text(text: str, path: str) -> Dict[str, Any]:
     """The file's JSON object ({} for an empty file); ConfigError naming the file and line otherwise."""
     if not text.strip():
         return {}
@@ -141,7 +142,7 @@ def parse_config_text(text, path):
     return data
 
 
-def render_config(config):
+def render_config(config: Mapping[str, Any]) -> str:
     return json.dumps(config, indent=2, sort_keys=True) + '\n'
 
 
@@ -238,7 +239,7 @@ def _check_value(key, value):
     return None
 
 
-def store_url(cluster_store):
+def store_url(cluster_store: str) -> str:
     """'etcd://10.0.0.1:2379' -> 'http://10.0.0.1:2379' (the first endpoint, for the v2 API check)."""
     rest = cluster_store.split('://', 1)[1]
     host = rest.split(',')[0].split('/')[0]
@@ -354,7 +355,7 @@ def hosts_problems(merged: Mapping[str, Any], allow_insecure_tcp: bool) -> List[
 # ---------------------------------------------------------------------------------------
 # the unit's ExecStart and flags that clash with the file
 # ---------------------------------------------------------------------------------------
-def effective_exec_start(unit_text, skip_path=None):
+def effective_exec_start(unit_text: str, skip_path: Optional[str] = None) -> Optional[str]:
     """The ExecStart= that systemd runs, from `systemctl cat UNIT` output (the unit file and its
     drop-ins, each after a `# /path` header). The drop-in at `skip_path` is ignored, so what this
     module wrote itself does not count. None when there is no ExecStart."""
@@ -396,7 +397,7 @@ def _flag_key(token, keys):
     return None, False
 
 
-def strip_flags(exec_start, keys):
+def strip_flags(exec_start: str, keys: Iterable[str]) -> Tuple[str, List[str]]:
     """ExecStart without the flags that set any of `keys`: (new command line, [removed flags])."""
     tokens = shlex.split(exec_start, posix=False)
     kept, removed = [], []
@@ -417,20 +418,20 @@ def strip_flags(exec_start, keys):
     return ' '.join(kept), removed
 
 
-def flag_conflicts(exec_start, keys):
+def flag_conflicts(exec_start: Optional[str], keys: Iterable[str]) -> List[str]:
     """The flags in ExecStart that set a key the file sets too (dockerd refuses to start on those)."""
     if not exec_start:
         return []
     return strip_flags(exec_start, keys)[1]
 
 
-def render_dropin(exec_start, removed):
+def render_dropin(exec_start: str, removed: List[str]) -> str:
     return ('%s: ExecStart without the flags that\n'
             '# daemon.json sets too (dockerd refuses to start when a key is both). Removed: %s\n'
             '[Service]\nExecStart=\nExecStart=%s\n' % (DROPIN_MARKER, ', '.join(removed), exec_start))
 
 
-def dockerd_version(text):
+def dockerd_version(text: Optional[str]) -> Optional[str]:
     """'Docker version 20.10.24+dfsg1, build 297e128' -> '20.10.24+dfsg1' (None if not found)."""
     match = re.search(r'version\s+v?(\d+\.\d+[^\s,]*)', text or '')
     return match.group(1) if match else None

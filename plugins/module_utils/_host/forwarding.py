@@ -36,7 +36,8 @@ DEFAULT_MODULES_LOAD_FILE = '/etc/modules-load.d/netfleet-br_netfilter.conf'
 class Request:
     """A validated ip_forward request: the keys to set, in the order they must be set."""
 
-    def __init__(self, params, proc=sysctl.PROC_SYS, probe_module=None):
+    def __init__(self, params: Dict, proc: str = sysctl.PROC_SYS,
+                 probe_module: Optional[Callable[[str], Optional[str]]] = None) -> None:
         self.params = params
         self.proc = proc
         self.problems = []
@@ -76,7 +77,7 @@ class Request:
             return False
         return True
 
-    def interface_names(self):
+    def interface_names(self) -> List[str]:
         names = set()
         for family in (4, 6):
             try:
@@ -154,7 +155,7 @@ class Request:
                     wanted.append((sysctl.interface_key(family, name, 'forwarding'), '1' if item[option] else '0', True))
         return wanted
 
-    def routed_interfaces(self, family):
+    def routed_interfaces(self, family: int) -> List[str]:
         """Interfaces whose forwarding this request turns on, for the FORWARD policy warning."""
         option = 'ipv%d' % family
         names = [item['name'] for item in self.params.get('interfaces') or [] if item.get(option)]
@@ -173,7 +174,8 @@ def probe_module(run: Callable) -> Callable[[str], Optional[str]]:
     return probe
 
 
-def plan(request, file_text, proc=sysctl.PROC_SYS, root='/'):
+def plan(request: Request, file_text: Optional[str], proc: str = sysctl.PROC_SYS,
+         root: str = '/') -> Tuple[List[Dict], Optional[str], List[Dict], Optional[str]]:
     """Per-key before/after and the new file text; overrides found at boot. Pure apart from reading files."""
     current_file = sysctl.file_values(file_text or '')
     new_text = sysctl.render(file_text or '', request.wanted, FILE_HEADER) if request.persistent else file_text
@@ -204,7 +206,7 @@ def plan(request, file_text, proc=sysctl.PROC_SYS, root='/'):
     return keys, new_text, overrides, shadowed
 
 
-def override_message(request, overrides, shadowed):
+def override_message(request: Request, overrides: List[Dict], shadowed: Optional[str]) -> List[str]:
     parts = []
     if shadowed:
         parts.append('%s is never read at boot because %s takes its place; choose another name for sysctl_file'

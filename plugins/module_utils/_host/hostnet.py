@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
+
+
+#: run(argument list) -> (rc, stdout, stderr), like AnsibleModule.run_command
+Run = Callable[[List[str]], Tuple[int, str, str]]
 
 
 class HostNetError(HostError):
     """A host network command failed; the message says which and why."""
 
 
-def ip_json(run, args, doing):
+def ip_json(run: Run, args: Sequence[str], doing: str) -> Any:
     rc, out, err = run(['ip', '-j'] + list(args))
     if rc != 0:
         raise HostNetError('cannot %s (ip -j %s): %s' % (doing, ' '.join(args), (err or out).strip()))
@@ -34,12 +39,12 @@ def ip_json(run, args, doing):
         raise HostNetError('cannot %s: ip -j %s printed no JSON; iproute2 4.14 or later is needed' % (doing, ' '.join(args)))
 
 
-def links(run):
+def links(run: Run) -> Dict[str, Dict[str, Any]]:
     """name -> link dict of ``ip -j -d link show`` (details: linkinfo.info_kind, info_data, info_slave_kind)."""
     return dict((link['ifname'], link) for link in ip_json(run, ['-d', 'link', 'show'], 'list network links'))
 
 
-def link(run, name):
+def link(run: Run, name: str) -> Optional[Dict[str, Any]]:
     """One link with details, or None when it does not exist."""
     rc, out, err = run(['ip', '-j', '-d', 'link', 'show', 'dev', name])
     if rc != 0:
@@ -51,25 +56,25 @@ def link(run, name):
     return data[0] if data else None
 
 
-def link_kind(data):
+def link_kind(data: Optional[Mapping[str, Any]]) -> Optional[str]:
     return ((data or {}).get('linkinfo') or {}).get('info_kind')
 
 
-def link_is_up(data):
+def link_is_up(data: Optional[Mapping[str, Any]]) -> bool:
     """Administratively up (IFF_UP). A link without carrier is up but has no LOWER_UP."""
     return 'UP' in ((data or {}).get('flags') or [])
 
 
-def link_has_carrier(data):
+def link_has_carrier(data: Optional[Mapping[str, Any]]) -> bool:
     return 'LOWER_UP' in ((data or {}).get('flags') or [])
 
 
-def link_parent(data):
+def link_parent(data: Optional[Mapping[str, Any]]) -> Optional[str]:
     """The parent (``link``) of a macvlan / vlan link as iproute2 names it, or None."""
     return (data or {}).get('link')
 
 
-def addresses(run, name=None, family=None):
+def addresses(run: Run, name: Optional[str] = None, family: Optional[int] = None) -> List[Tuple[str, Any, Any]]:
     """[(address, prefixlen, ifname)] of ``ip -j addr show``, optionally for one link / family (4 or 6)."""
     args = []
     if family:
@@ -85,7 +90,8 @@ def addresses(run, name=None, family=None):
     return result
 
 
-def routes(run, family=4, dev=None, selector=None):
+def routes(run: Run, family: int = 4, dev: Optional[str] = None,
+           selector: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
     """``ip -j -<family> route show [selector] [dev DEV]`` as a list of dicts (dst, dev, gateway, protocol...)."""
     args = ['-%d' % family, 'route', 'show']
     if selector:
@@ -95,7 +101,7 @@ def routes(run, family=4, dev=None, selector=None):
     return ip_json(run, args, 'list IPv%d routes' % family)
 
 
-def ra_default_routes(run):
+def ra_default_routes(run: Run) -> List[Tuple[Optional[str], Optional[str]]]:
     """IPv6 default routes learned from router advertisements: [(dev, gateway)]."""
     try:
         found = routes(run, 6, selector=['default'])
@@ -107,7 +113,7 @@ def ra_default_routes(run):
 _POLICY = re.compile(r'^-P\s+FORWARD\s+(\S+)', re.M)
 
 
-def forward_policy(run, family=4):
+def forward_policy(run: Run, family: int = 4) -> Optional[str]:
     """The FORWARD chain policy of iptables / ip6tables (ACCEPT, DROP), or None when it cannot be read."""
     binary = 'iptables' if family == 4 else 'ip6tables'
     try:
@@ -120,7 +126,7 @@ def forward_policy(run, family=4):
     return match.group(1) if match else None
 
 
-def module_runner(module):
+def module_runner(module: Any) -> Run:
     """``run`` for the functions above from an AnsibleModule: a missing command is rc 127, not a module failure."""
     def run(args):
         path = module.get_bin_path(args[0], opt_dirs=['/usr/sbin', '/sbin'])

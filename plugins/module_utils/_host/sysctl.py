@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
 
@@ -34,7 +35,7 @@ class SysctlError(HostError):
     """A kernel parameter that cannot be set; the message names the key, the problem and the fix."""
 
 
-def canonical_key(text):
+def canonical_key(text: Any) -> str:
     """'net.ipv4.ip_forward' or 'net/ipv4/ip_forward' -> 'net/ipv4/ip_forward'.
 
     As in sysctl.d(5): when the first separator is a slash, slashes separate and dots are
@@ -49,7 +50,7 @@ def canonical_key(text):
     return key
 
 
-def display_key(key):
+def display_key(key: str) -> str:
     """Slash form -> the familiar dotted form, or the slash form when a name holds a dot."""
     parts = key.split('/')
     if any('.' in part for part in parts):
@@ -57,17 +58,17 @@ def display_key(key):
     return '.'.join(parts)
 
 
-def interface_key(family, interface, leaf):
+def interface_key(family: int, interface: str, leaf: str) -> str:
     """net/ipv4/conf/<if>/<leaf> (family 4) or net/ipv6/conf/<if>/<leaf> (family 6)."""
     return 'net/ipv%d/conf/%s/%s' % (family, interface, leaf)
 
 
-def normalize_value(text):
+def normalize_value(text: Any) -> str:
     """Values compare with runs of whitespace collapsed (multi-value keys print with tabs)."""
     return ' '.join(str(text).split())
 
 
-def parse_text(text):
+def parse_text(text: str) -> List[Dict[str, Any]]:
     """Lines of a sysctl.d file -> list of dicts (line, key, value, ignore_errors, pattern)."""
     entries = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -92,7 +93,8 @@ def _is_masked(path):
     return os.path.islink(path) and os.path.realpath(path) == os.devnull
 
 
-def read_order(root='/', dirs=SYSCTL_DIRS, conf=SYSCTL_CONF, extra=None):
+def read_order(root: str = '/', dirs: Sequence[str] = SYSCTL_DIRS, conf: Optional[str] = SYSCTL_CONF,
+               extra: Optional[str] = None) -> List[Dict[str, Any]]:
     """The files read at boot, in order: list of dicts (path, basename, masked).
 
     ``root`` prefixes every path (unit tests use a temporary tree). ``extra`` is a path of a
@@ -132,7 +134,7 @@ def join_root(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip('/'))
 
 
-def shadowing_file(path, root='/', dirs=SYSCTL_DIRS):
+def shadowing_file(path: str, root: str = '/', dirs: Sequence[str] = SYSCTL_DIRS) -> Optional[str]:
     """The file that hides ``path`` at boot (same basename, earlier directory, or a /dev/null mask), or None."""
     basename = os.path.basename(path)
     for entry in read_order(root, dirs, conf=None, extra=path):
@@ -170,18 +172,18 @@ class BootView:
                 item = dict(item, path=entry['path'], shown=shown)
                 self.assignments.append(item)
 
-    def for_key(self, key):
+    def for_key(self, key: str) -> List[Dict[str, Any]]:
         result = []
         for item in self.assignments:
             if item['key'] == key or (item['pattern'] and fnmatch.fnmatchcase(key, item['key'])):
                 result.append(item)
         return result
 
-    def winner(self, key):
+    def winner(self, key: str) -> Optional[Dict[str, Any]]:
         found = self.for_key(key)
         return found[-1] if found else None
 
-    def overrides(self, key, path, wanted):
+    def overrides(self, key: str, path: str, wanted: str) -> List[Dict[str, Any]]:
         """Assignments read after ``path``'s own line for ``key`` that set another value."""
         found = self.for_key(key)
         own = [index for index, item in enumerate(found) if item['path'] == path]
@@ -197,7 +199,7 @@ class BootView:
         return result
 
 
-def render(existing, wanted, header):
+def render(existing: Optional[str], wanted: Sequence[Tuple[str, str, bool]], header: Optional[str]) -> str:
     """New text of our file: ``wanted`` (ordered list of (key, value, ignore_errors)) set in ``existing``.
 
     Lines for other keys and comments are kept; the first line of a wanted key is rewritten in
@@ -227,11 +229,11 @@ def render(existing, wanted, header):
     return '\n'.join(result) + '\n'
 
 
-def assignment_line(key, value, ignore_errors=False):
+def assignment_line(key: str, value: str, ignore_errors: bool = False) -> str:
     return '%s%s = %s' % ('-' if ignore_errors else '', display_key(key), value)
 
 
-def file_values(text):
+def file_values(text: Optional[str]) -> Dict[str, str]:
     """key -> value of the last assignment in one file's text."""
     values = {}
     for item in parse_text(text or ''):
@@ -239,11 +241,11 @@ def file_values(text):
     return values
 
 
-def proc_path(key, proc=PROC_SYS):
+def proc_path(key: str, proc: str = PROC_SYS) -> str:
     return os.path.join(proc, key)
 
 
-def read_runtime(key, proc=PROC_SYS):
+def read_runtime(key: str, proc: str = PROC_SYS) -> Optional[str]:
     """The runtime value, or None when the key does not exist in this kernel / network namespace."""
     try:
         with open(proc_path(key, proc), 'r', encoding='utf-8') as handle:
@@ -252,7 +254,7 @@ def read_runtime(key, proc=PROC_SYS):
         return None
 
 
-def write_runtime(key, value, proc=PROC_SYS):
+def write_runtime(key: str, value: str, proc: str = PROC_SYS) -> None:
     path = proc_path(key, proc)
     try:
         with open(path, 'w', encoding='utf-8') as handle:

@@ -19,7 +19,7 @@ import bisect
 import json
 import os
 import socket
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import files
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError, PlanningError
@@ -60,14 +60,14 @@ class _Space:
         self.starts = []
         self.ends = []
 
-    def overlapping(self, first, last):
+    def overlapping(self, first: int, last: int) -> Optional[int]:
         """Index of a used interval that overlaps [first, last], or None."""
         index = bisect.bisect_right(self.starts, last) - 1
         if index >= 0 and self.ends[index] >= first:
             return index
         return None
 
-    def reserve(self, first, last):
+    def reserve(self, first: int, last: int) -> None:
         index = bisect.bisect_left(self.starts, first)
         # Absorb every interval that overlaps or touches [first, last].
         low = index
@@ -82,7 +82,7 @@ class _Space:
         self.starts[low:high] = [first]
         self.ends[low:high] = [last]
 
-    def next_free(self, lower, upper, size, cursor):
+    def next_free(self, lower: int, upper: int, size: int, cursor: int) -> Optional[int]:
         """First aligned block of `size` addresses in [lower, upper] at or after cursor that is free."""
         start = max(lower, cursor)
         if start % size:
@@ -117,7 +117,8 @@ def _cidr(version, first, prefix):
 
 
 class Planner:
-    def __init__(self, supernets, excludes=(), avoid_docker_defaults=True):
+    def __init__(self, supernets: List[Tuple[str, str]], excludes: Sequence[Tuple[str, str]] = (),
+                 avoid_docker_defaults: bool = True) -> None:
         if not supernets:
             raise PlanError('no supernets declared; give the fleet at least one, e.g. 10.64.0.0/12')
         self.spaces = {4: _Space(), 6: _Space()}
@@ -145,13 +146,13 @@ class Planner:
         # Plain integers per supernet: the hot paths below must not touch netaddr objects.
         self.bounds = dict((name, (net.version, net.first, net.last, net.prefixlen)) for name, net in self.supernets)
 
-    def supernet(self, name):
+    def supernet(self, name: str) -> Any:
         for candidate, network in self.supernets:
             if candidate == name:
                 return network
         raise PlanError("no supernet named '%s'; declared: %s" % (name, ', '.join(n for n, _net in self.supernets)))
 
-    def claim(self, cidr, supernet_name):
+    def claim(self, cidr: str, supernet_name: str) -> bool:
         """Re-reserve a previous allocation; False when it is no longer valid (moved out or now excluded)."""
         version, first, last, _prefix = _interval(cidr)
         if supernet_name not in self.bounds:
@@ -165,7 +166,7 @@ class Planner:
         space.reserve(first, last)
         return True
 
-    def allocate(self, prefix, owner, supernet_name):
+    def allocate(self, prefix: int, owner: str, supernet_name: str) -> str:
         if supernet_name not in self.bounds:
             self.supernet(supernet_name)
         version, s_first, s_last, s_prefix = self.bounds[supernet_name]
