@@ -342,17 +342,68 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils._network import network_task
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_steps
+from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager
+
+
+def argument_spec():
+    spec = network_steps.argument_spec()
+    spec.update(client.CONNECTION_ARGUMENT_SPEC)
+    return spec
+
+
+class DockerNetDriver(Driver):
+    """Requests -> one step per network (apply order) -> applied; records in request order."""
+
+    kind = 'network'
+    records_key = 'networks'
+    required_libraries = (('netaddr', NETADDR_IMPORT_ERROR),)
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.desired = []
+        self.manager = None
+
+    def connect(self):
+        return client.connect(self.module)
+
+    def validate(self):
+        self.desired, problems = network_steps.desired_networks(self.params)
+        if problems:
+            problems.extend(network_steps.engine_problems(self.connect, self.desired))
+        return problems
+
+    def plan(self):
+        self.manager = NetworkManager(self.connect())
+        return network_steps.plan_network_steps(self.manager, self.desired)
+
+    def apply(self, step):
+        return network_steps.apply_network_step(self.manager, step)
+
+    def build_result(self, steps):
+        # Applied removals first, creations last; reported in the order the task lists them.
+        position = dict((id(desired), index) for index, desired in enumerate(self.desired))
+        return super().build_result(sorted(steps, key=lambda step: position[id(step.payload.desired)]))
+
+    def extra_result(self, steps):
+        if self.params.get('networks') is not None:
+            return {}
+        step = steps[0]
+        return dict(network=network_steps.network_after(
+            self.manager, step.payload, network_steps.applied_id(self.applied, step)))
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=network_task.argument_spec(),
+        argument_spec=argument_spec(),
         mutually_exclusive=[('name', 'networks')],
         required_one_of=[('name', 'networks')],
         supports_check_mode=True,
     )
-    network_task.run(module)
+    DockerNetDriver(module).run()
 
 
 if __name__ == '__main__':

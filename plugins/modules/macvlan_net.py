@@ -259,18 +259,157 @@ problems:
   elements: str
 '''
 
+from dataclasses import replace
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan_task
+from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import EngineError, PlanningError
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet, macvlan, macvlan_shim
+from ansible_collections.netfleet.docker.plugins.module_utils._network import network_steps
+from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager, NetworkPlan
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import NETWORK_OPTION_SPEC, DesiredNetwork
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        parent=dict(type='str'),
+        mode=dict(type='str', default='bridge', choices=list(macvlan.MODES)),
+        enable_ipv6=dict(type='bool'),
+        ipam=NETWORK_OPTION_SPEC['ipam'],
+        labels=dict(type='dict'),
+        internal=dict(type='bool'),
+        scope=dict(type='str', choices=['local', 'swarm']),
+        config_only=dict(type='bool'),
+        config_from=dict(type='str'),
+        host_shim=dict(type='dict', options=dict(
+            name=dict(type='str'),
+            address=dict(type='str'),
+        )),
+        promiscuous=dict(type='bool'),
+        recreate=dict(type='str', default='auto', choices=['auto', 'never']),
+        force=dict(type='bool', default=False),
+    )
+    spec.update(client.CONNECTION_ARGUMENT_SPEC)
+    return spec
+
+
+class MacvlanNetDriver(Driver):
+    """Steps in apply order: shim removal, the network (docker_net's path), promiscuous mode, shim install."""
+
+    kind = 'host'
+    records_key = 'host'
+    required_libraries = (('netaddr', NETADDR_IMPORT_ERROR),)
+    #: systemd runs when this exists (the shim is a unit)
+    systemd_dir = '/run/systemd/system'
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.run_host = hostnet.module_runner(module)
+        self.present = self.params['state'] == 'present'
+        self.shim_name = (self.params.get('host_shim') or {}).get('name') or macvlan_shim.default_shim_name(self.params['name'])
+        self.unit_path = macvlan_shim.unit_path_for(self.shim_name)
+        self.desired = None
+        self.manager = None
+        self.shim_spec = None
+
+    def connect(self):
+        return client.connect(self.module)
+
+    def validate(self):
+        problems = macvlan.validate_request(self.params, self.run_host, self.systemd_dir)
+        self.desired = DesiredNetwork(macvlan.network_request(self.params), collect=True)
+        problems.extend(self.desired.problems)
+        problems.extend(macvlan.gateway_problems(self.desired.pools, self.desired.owner))
+        return problems
+
+    def plan(self):
+        self.manager = NetworkManager(self.connect())
+        try:
+            existing = self.manager.find(self.params['name'])
+            desired = self._desired_with_shim(existing)
+            if self.present and self.params.get('parent') and not self.params.get('config_only'):
+                problems = macvlan.same_parent_problems(self.manager.networks(), desired, self.params['parent'])
+                if problems:
+                    raise PlanningError(problems)
+        except EngineError as exc:
+            raise PlanningError([str(exc)])
+        [network_step] = network_steps.plan_network_steps(self.manager, [desired])
+        steps = [replace(network_step, report=False)]
+        steps[:0] = self._shim_steps(before_network=True)
+        if self.present and self.params.get('promiscuous') is not None and self.params.get('parent'):
+            steps.append(macvlan.plan_promiscuous(self.run_host, self.params['parent'], self.params['promiscuous'],
+                                                  self.params['name']))
+        return steps + self._shim_steps(before_network=False)
+
+    def _desired_with_shim(self, existing):
+        if not (self.present and self.params.get('host_shim') is not None):
+            return self.desired
+        taken = lambda: [endpoint['ipv4_address'] for endpoint in self.manager.snapshots(existing['Name'])]  # noqa: E731
+        self.shim_spec, aux = macvlan_shim.plan_shim_spec(self.params, self.desired.pools, self.desired.owner, existing, taken)
+        return DesiredNetwork(macvlan.network_request(self.params, aux))
+
+    def _shim_steps(self, before_network):
+        """The shim goes before its network is removed, and comes after its network exists."""
+        wanted = (not before_network and self.shim_spec is not None) if self.present else before_network
+        if not wanted:
+            return []
+        state = macvlan_shim.read_shim_state(self.run_host, self.shim_name, self.unit_path)
+        if not self.present:
+            step = macvlan_shim.plan_shim_removal(state, self.params['name'], self.shim_name, self.unit_path,
+                                                  named_by_task=bool((self.params.get('host_shim') or {}).get('name')))
+            return [step] if step else []
+        unit_text = self.shim_spec.unit_text(self.module.get_bin_path('ip', required=True), self.params['name'])
+        return [macvlan_shim.plan_shim_install(state, self.shim_spec, self.unit_path, unit_text, self.desired.owner)]
+
+    def apply(self, step):
+        if isinstance(step.payload, NetworkPlan):
+            return network_steps.apply_network_step(self.manager, step)
+        if isinstance(step.payload, macvlan_shim.ShimChange):
+            change = macvlan_shim.install_shim if step.payload.unit_text is not None else macvlan_shim.remove_shim
+            change(self.run_host, step.payload)
+        else:
+            macvlan.apply_promiscuous(self.run_host, step.payload)
+        return None
+
+    def build_result(self, steps):
+        network_step = [step for step in steps if isinstance(step.payload, NetworkPlan)][0]
+        host_steps = sorted((step for step in steps if step is not network_step),
+                            key=lambda step: not step.name.startswith('shim '))  # the shim's record first
+        result = super().build_result(host_steps)
+        result['changed'] = any(step.changes_host for step in steps) if self.check_mode else self.changed
+        if self.diff_mode:
+            diffs = [self._diff(step, 'network') for step in [network_step] if step.changes_host]
+            diffs += [self._diff(step, 'host') for step in host_steps if step.changes_host]
+            result['diff'] = diffs[0] if len(diffs) == 1 else diffs
+        network_id = network_steps.applied_id(self.applied, network_step)
+        record = self.record(network_step, dict(id=network_id) if network_id else None)
+        result.update((key, record[key]) for key in ('action', 'changes', 'differences', 'steps'))
+        result['network'] = network_steps.network_after(self.manager, network_step.payload, network_id)
+        if self.shim_spec is not None:
+            shim = [step for step in host_steps if isinstance(step.payload, macvlan_shim.ShimChange)][0]
+            result['host_shim'] = dict(interface=self.shim_spec.name, address=self.shim_spec.address,
+                                       routes=self.shim_spec.routes, unit=self.unit_path, action=shim.action)
+        return result
+
+    def _diff(self, step, kind):
+        diff = self.diff(step)
+        diff['before_header'] = '%s %s (before)' % (kind, step.name)
+        diff['after_header'] = '%s %s (%s)' % (kind, step.name, step.action)
+        return diff
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=macvlan_task.argument_spec(),
+        argument_spec=argument_spec(),
         mutually_exclusive=[('config_only', 'config_from'), ('parent', 'config_from')],
         supports_check_mode=True,
     )
-    macvlan_task.run(module)
+    MacvlanNetDriver(module).run()
 
 
 if __name__ == '__main__':

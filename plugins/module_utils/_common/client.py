@@ -10,7 +10,6 @@ unreachable engine or an engine too old for an option reads the same everywhere.
 from __future__ import annotations
 
 import os
-import re
 import traceback
 from typing import Any, Mapping, Optional
 

@@ -1,34 +1,37 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""macvlan specifics: the parent interface, the host shim, and their validation.
+"""macvlan_net's request: options, the parent on the host, the network it becomes, promiscuous mode.
 
-The network itself is a plain DesiredNetwork planned and applied by NetworkManager (see
-network_task); this file adds what only a macvlan network needs on the host:
+The network itself is a plain DesiredNetwork planned and applied through ``network_steps``
+exactly like docker_net (same idempotence, diff and safe recreate); the host shim lives in
+``macvlan_shim``. This file adds what only a macvlan network needs:
 
-* the parent checked on the host before the engine is touched (exists, up, not a macvlan
-  itself; the 802.1q form ``base.vid`` with a valid VLAN ID, an existing base and kernel
-  support);
-* the host shim: a macvlan interface in bridge mode on the same parent, with an address
-  reserved in the network's IPAM (aux address ``host-shim``) and a route to the containers'
-  ``ip_range``, persisted as a systemd unit. Without it the host cannot reach its own
-  macvlan containers (the kernel does not pass traffic between a parent and its macvlans).
+* the request checked before the engine is touched: options, the parent on the host (exists,
+  up, not a macvlan itself; the 802.1q form ``base.vid`` with a valid VLAN ID, an existing base
+  and kernel support), systemd for the shim;
+* the DesiredNetwork: driver macvlan, parent and mode as driver options, the shim's address
+  reserved as aux address ``host-shim``;
+* other macvlan networks on the same parent, and the parent's promiscuous mode.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
 from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet
+from ansible_collections.netfleet.docker.plugins.module_utils._host.macvlan_shim import (
+    IFNAME_MAX, SHIM_AUX_NAME, default_shim_name)
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
+    NETWORK_OPTION_SPEC, OPTION_DEFAULTS)
 
 MODES = ('bridge', 'private', 'vepa', 'passthru')
-SHIM_AUX_NAME = 'host-shim'
-UNIT_DIR = '/etc/systemd/system'
 VLAN_PROC = '/proc/net/vlan'
-IFNAME_MAX = 15
 
 
 class MacvlanError(ValueError):
@@ -51,28 +54,6 @@ def parse_parent(text, owner):
         raise MacvlanError("%s: parent '%s' is in the 802.1q form base.vid but '%s' is not a VLAN ID; use 1..4094, e.g. %s.10"
                            % (owner, parent, vid, base))
     return base, int(vid)
-
-
-def default_shim_name(network_name):
-    """A stable interface name for a network's shim, unique per network name.
-
-    'nfs-' and the name when it fits (11 characters), else 'nfs-', 6 characters and a
-    4-character hash of the whole name, so that 'lan_office' and 'lan_office2' never share one.
-    """
-    cleaned = re.sub(r'[^A-Za-z0-9_-]', '', network_name)
-    if cleaned == network_name and 0 < len(cleaned) <= IFNAME_MAX - 4:
-        return 'nfs-' + cleaned
-    digest = hashlib.sha1(network_name.encode('utf-8')).hexdigest()[:4]
-    return 'nfs-%s-%s' % (cleaned[:6] or 'net', digest)
-
-
-def unit_marker(network_name):
-    """The line that says which network a shim unit belongs to (absent removes only its own)."""
-    return '# Managed by netfleet.docker.macvlan_net: host shim for the macvlan network %s.' % network_name
-
-
-def unit_name(shim_name):
-    return 'netfleet-shim-%s.service' % shim_name
 
 
 def parent_problems(run, parent, owner, vlan_proc=VLAN_PROC):
@@ -104,31 +85,6 @@ def parent_problems(run, parent, owner, vlan_proc=VLAN_PROC):
     return problems
 
 
-def ipv4_pool(pools):
-    found = [pool for pool in pools if not ipam.pool_is_ipv6(pool)]
-    return found[0] if len(found) == 1 else None
-
-
-def shim_address_problems(address, pool, owner):
-    """An explicitly requested shim address must be a usable address of the subnet, outside ip_range."""
-    net = ipam.netaddr.IPNetwork(pool['subnet'])
-    where = '%s host_shim address %s' % (owner, address)
-    ip = ipam.netaddr.IPAddress(address)
-    if ip.version != 4 or ip not in net:
-        return ['%s is outside the subnet %s; use an address inside it and outside ip_range' % (where, net)]
-    if ip in (net.network, net.broadcast):
-        return ['%s is the %s address of %s; pick a host address' % (where, 'network' if ip == net.network else 'broadcast', net)]
-    if pool.get('ip_range') and ip in ipam.netaddr.IPNetwork(pool['ip_range']):
-        return ['%s is inside ip_range %s, from which the engine hands out container addresses; pick one outside it '
-                '(or omit the address to have one chosen)' % (where, pool['ip_range'])]
-    if pool.get('gateway') and ip == ipam.netaddr.IPAddress(pool['gateway']):
-        return ['%s is the gateway; pick another address' % where]
-    for name, value in sorted((pool.get('aux_addresses') or {}).items()):
-        if name != SHIM_AUX_NAME and ip == ipam.netaddr.IPAddress(value):
-            return ["%s is aux address '%s' already; pick another address" % (where, name)]
-    return []
-
-
 def gateway_problems(pools, owner):
     """A macvlan gateway is the segment's router: it must not be inside ip_range, where containers get addresses."""
     problems = []
@@ -141,86 +97,114 @@ def gateway_problems(pools, owner):
     return problems
 
 
-def choose_shim_address(pool, taken=()):
-    """The highest usable address of the subnet outside ip_range, the gateway, aux addresses and ``taken``."""
-    net = ipam.netaddr.IPNetwork(pool['subnet'])
-    ip_range = ipam.netaddr.IPNetwork(pool['ip_range']) if pool.get('ip_range') else None
-    excluded = set(str(value) for value in (pool.get('aux_addresses') or {}).values())
-    excluded.update(str(value) for value in taken if value)
-    if pool.get('gateway'):
-        excluded.add(pool['gateway'])
-    last = net.last - 1 if net.prefixlen < 31 else net.last
-    first = net.first + 1 if net.prefixlen < 31 else net.first
-    for value in range(last, max(first, last - 65536) - 1, -1):
-        ip = ipam.netaddr.IPAddress(value)
-        if ip_range is not None and ip in ip_range:
-            continue
-        if str(ip) in excluded:
-            continue
-        return str(ip)
-    return None
+# -- the request ------------------------------------------------------------------------------------
+
+def validate_request(params: Mapping[str, Any], run, systemd_dir: str = '/run/systemd/system') -> List[str]:
+    """Everything that can be checked without the engine: options, the parent on the host, systemd."""
+    owner = "network '%s'" % params['name']
+    if params['state'] != 'present':
+        return []
+    if params.get('config_from'):
+        problems = _config_from_problems(params, owner)
+    else:
+        problems = _parent_request_problems(params, run, owner)
+    shim = params.get('host_shim')
+    if shim is not None:
+        if not os.path.isdir(systemd_dir):
+            problems.append('%s: host_shim is persisted as a systemd unit, but systemd is not running on this host; '
+                            'create the shim with the host\'s network configuration instead' % owner)
+        name = shim.get('name') or default_shim_name(params['name'])
+        if len(name) > IFNAME_MAX or '/' in name or any(char.isspace() for char in name):
+            problems.append("%s: host_shim name '%s' is not a valid interface name (1-15 characters)" % (owner, name))
+    return problems
 
 
-class ShimSpec:
-    """The host shim wanted for one network: interface, parent, address, routes."""
-
-    def __init__(self, name, parent, address, routes, promiscuous=False):
-        self.name = name
-        self.parent = parent
-        self.address = address
-        self.routes = list(routes)
-        self.promiscuous = promiscuous
-
-    def view(self):
-        return dict(interface=self.name, parent=self.parent, mode='bridge', address='%s/32' % self.address,
-                    routes=list(self.routes), unit=unit_name(self.name))
-
-    def unit_text(self, ip_binary, network_name):
-        lines = [
-            unit_marker(network_name),
-            '# The host reaches its own macvlan containers through this interface.',
-            '[Unit]',
-            'Description=netfleet macvlan host shim %s for Docker network %s' % (self.name, network_name),
-            'After=network.target',
-            'Before=docker.service',
-            '',
-            '[Service]',
-            'Type=oneshot',
-            'RemainAfterExit=yes',
-            'ExecStartPre=-%s link del %s' % (ip_binary, self.name),
-        ]
-        if self.promiscuous:
-            lines.append('ExecStartPre=%s link set dev %s promisc on' % (ip_binary, self.parent))
-        lines += [
-            'ExecStart=%s link add %s link %s type macvlan mode bridge' % (ip_binary, self.name, self.parent),
-            'ExecStart=%s addr add %s/32 dev %s' % (ip_binary, self.address, self.name),
-            'ExecStart=%s link set dev %s up' % (ip_binary, self.name),
-        ]
-        for route in self.routes:
-            lines.append('ExecStart=%s route replace %s dev %s' % (ip_binary, route, self.name))
-        lines += [
-            'ExecStop=%s link del %s' % (ip_binary, self.name),
-            '',
-            '[Install]',
-            'WantedBy=multi-user.target',
-        ]
-        return '\n'.join(lines) + '\n'
+def _config_from_problems(params, owner):
+    problems = []
+    for key in ('parent', 'ipam', 'host_shim', 'promiscuous'):
+        if params.get(key) is not None:
+            problems.append('%s: with config_from the parent and addresses come from the config-only network; remove %s '
+                            '(put it on each host\'s config-only network)' % (owner, key))
+    if params.get('scope') not in (None, 'swarm'):
+        problems.append('%s: a network with config_from is swarm-scoped; set scope: swarm' % owner)
+    return problems
 
 
-def shim_runtime(run, name):
-    """What exists of a shim now: dict(interface, parent, mode, address, routes) or None."""
-    data = hostnet.link(run, name)
-    if data is None:
-        return None
-    info = (data.get('linkinfo') or {}).get('info_data') or {}
-    addresses = ['%s/%s' % (address, prefix) for address, prefix, dummy in hostnet.addresses(run, name, 4)]
-    routes = []
+def _parent_request_problems(params, run, owner):
+    problems = []
     try:
-        for route in hostnet.routes(run, 4, dev=name):
-            if route.get('dst') and route.get('dst') != 'default' and route.get('protocol') != 'kernel':
-                routes.append(ipam.canonical_network(route['dst'] if '/' in route['dst'] else route['dst'] + '/32'))
-    except hostnet.HostNetError:
-        pass
-    return dict(interface=name, parent=hostnet.link_parent(data), mode=info.get('mode'),
-                address=addresses[0] if len(addresses) == 1 else addresses, routes=sorted(routes),
-                up=hostnet.link_is_up(data), kind=hostnet.link_kind(data))
+        parse_parent(params.get('parent'), owner)
+        problems.extend(parent_problems(run, params['parent'], owner))
+    except MacvlanError as exc:
+        problems.append(str(exc))
+    except hostnet.HostNetError as exc:
+        problems.append('%s: %s' % (owner, exc))
+    if not (params.get('ipam') or {}).get('config'):
+        problems.append('%s: a macvlan network needs ipam.config with the subnet of the parent\'s L2 segment '
+                        '(the engine would pick a private range that does not exist there)' % owner)
+    return problems
+
+
+def network_request(params: Mapping[str, Any], aux: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+    """The docker_net request for the macvlan network; ``aux`` reserves {subnet: shim address}."""
+    request = dict((key, None) for key in NETWORK_OPTION_SPEC)
+    request.update(OPTION_DEFAULTS)
+    request.update(name=params['name'], state=params['state'], recreate=params['recreate'], force=params['force'])
+    for key in ('enable_ipv6', 'labels', 'internal', 'scope', 'config_only', 'config_from'):
+        request[key] = params.get(key)
+    if params.get('config_from'):
+        request['driver'] = 'macvlan'
+        return request
+    if not params.get('config_only'):
+        request['driver'] = 'macvlan'   # a config-only network has driver "null" on the engine
+    if params.get('parent'):
+        request['driver_options'] = dict(parent=params['parent'], macvlan_mode=params['mode'])
+    ipam_request = dict(params.get('ipam') or {})
+    if aux:
+        pools = []
+        for pool in ipam_request.get('config') or []:
+            pool = dict(pool)
+            subnet = ipam.canonical_network(pool.get('subnet'))
+            if subnet in aux:
+                pool['aux_addresses'] = dict(pool.get('aux_addresses') or {}, **{SHIM_AUX_NAME: aux[subnet]})
+            pools.append(pool)
+        ipam_request['config'] = pools
+    if ipam_request:
+        request['ipam'] = ipam_request
+    return request
+
+
+def same_parent_problems(networks: Sequence[Mapping[str, Any]], desired, parent: str) -> List[str]:
+    """Other macvlan networks on this parent whose subnets overlap the request's."""
+    problems = []
+    for network in networks:
+        if network.get('Name') == desired.name or network.get('Driver') != 'macvlan' or network.get('ConfigOnly'):
+            continue
+        if (network.get('Options') or {}).get('parent') != parent:
+            continue
+        for config in (network.get('IPAM') or {}).get('Config') or []:
+            other = ipam.canonical_network(config.get('Subnet'))
+            for pool in desired.pools:
+                if other and ipam.networks_overlap(pool['subnet'], other):
+                    problems.append("%s: subnet %s overlaps subnet %s of macvlan network '%s' on the same parent %s; give "
+                                    "each macvlan network on a parent its own subnet, or use one network with a per-host "
+                                    "ip_range slice" % (desired.owner, pool['subnet'], other, network['Name'], parent))
+    return problems
+
+
+# -- the parent's promiscuous mode ------------------------------------------------------------------
+
+def plan_promiscuous(run, parent: str, wanted: bool, network_name: str) -> Step:
+    data = hostnet.link(run, parent)
+    have = data is not None and 'PROMISC' in (data.get('flags') or [])
+    action = UNCHANGED if data is not None and have == wanted else 'changed'
+    return Step(name='parent %s' % parent, action=action, before=dict(promiscuous=have), after=dict(promiscuous=wanted),
+                changes=('promiscuous',) if action != UNCHANGED else (),
+                payload=dict(parent=parent, promiscuous=wanted, network=network_name))
+
+
+def apply_promiscuous(run, change: Mapping[str, Any]) -> None:
+    rc, out, err = run(['ip', 'link', 'set', 'dev', change['parent'], 'promisc', 'on' if change['promiscuous'] else 'off'])
+    if rc != 0:
+        raise HostError("network '%s' is in place but promiscuous mode on %s could not be set: %s"
+                        % (change['network'], change['parent'], (err or out).strip()))

@@ -11,6 +11,7 @@ equal, and so that they print well in diffs.
 from __future__ import annotations
 
 import traceback
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 try:
     import netaddr
@@ -76,43 +77,81 @@ def canonical_address(text):
         return text
 
 
-def normalize_pool(pool, owner):
-    """Validate one requested pool and return its canonical form.
+def normalize_pool(pool: Mapping[str, Any], owner: str) -> Dict[str, Any]:
+    """Validate one requested pool and return its canonical form (IpamError names the first problem).
 
     Keys: subnet, gateway (None = let the engine pick), ip_range (None = whole subnet),
     aux_addresses (dict name -> address).
     """
+    result, problems = check_pool(pool, owner)
+    if problems:
+        raise IpamError(problems[0])
+    return result
+
+
+def check_pool(pool: Mapping[str, Any], owner: str) -> Tuple[Optional[Dict[str, Any]], List[str]]:
+    """The canonical pool (None when it has problems) and every problem of it, in field order."""
     subnet_text = pool.get('subnet')
     if not subnet_text:
-        raise IpamError('%s: every ipam config entry needs a subnet; add one, e.g. subnet: 10.10.0.0/24' % owner)
-    subnet = parse_network(subnet_text, owner)
+        return None, ['%s: every ipam config entry needs a subnet; add one, e.g. subnet: 10.10.0.0/24' % owner]
+    try:
+        subnet = parse_network(subnet_text, owner)
+    except IpamError as exc:
+        return None, [str(exc)]
     where = "%s subnet %s" % (owner, subnet)
-    result = dict(subnet=str(subnet), gateway=None, ip_range=None, aux_addresses={})
-
-    gateway = None
-    if pool.get('gateway'):
-        gateway = parse_address(pool['gateway'], owner, 'gateway')
-        _check_inside(gateway, subnet, where, 'gateway')
-        if subnet.version == 4 and subnet.prefixlen < 31 and gateway in (subnet.network, subnet.broadcast):
-            raise IpamError('%s: gateway %s is the %s address; pick a host address such as %s'
-                            % (where, gateway, 'network' if gateway == subnet.network else 'broadcast', subnet[1]))
-        result['gateway'] = str(gateway)
-
-    ip_range = None
-    if pool.get('ip_range'):
-        ip_range = parse_network(pool['ip_range'], owner, 'ip_range')
-        if ip_range.version != subnet.version or ip_range not in subnet:
-            raise IpamError('%s: ip_range %s is outside the subnet; give a range inside %s' % (where, ip_range, subnet))
-        result['ip_range'] = str(ip_range)
-
+    problems: List[str] = []
+    gateway = _collect(problems, _pool_gateway, pool.get('gateway'), subnet, owner, where)
+    ip_range = _collect(problems, _pool_ip_range, pool.get('ip_range'), subnet, owner, where)
+    aux = {}
     for name, address_text in sorted((pool.get('aux_addresses') or {}).items()):
-        address = parse_address(address_text, owner, "aux_addresses['%s']" % name)
-        _check_inside(address, subnet, where, "aux address '%s'" % name)
-        if gateway is not None and address == gateway:
-            raise IpamError("%s: aux address '%s' (%s) is the gateway; Docker reserves the gateway itself, drop it"
-                            % (where, name, address))
-        result['aux_addresses'][str(name)] = str(address)
-    return result
+        address = _collect(problems, _aux_address, name, address_text, subnet, gateway, owner, where)
+        if address is not None:
+            aux[str(name)] = str(address)
+    if problems:
+        return None, problems
+    return dict(subnet=str(subnet), gateway=_text(gateway), ip_range=_text(ip_range), aux_addresses=aux), []
+
+
+def _text(value):
+    return str(value) if value is not None else None
+
+
+def _collect(problems, check, *args):
+    """Run one field check; its IpamError joins the problems (and the field counts as not given)."""
+    try:
+        return check(*args)
+    except IpamError as exc:
+        problems.append(str(exc))
+        return None
+
+
+def _pool_gateway(text, subnet, owner, where):
+    if not text:
+        return None
+    gateway = parse_address(text, owner, 'gateway')
+    _check_inside(gateway, subnet, where, 'gateway')
+    if subnet.version == 4 and subnet.prefixlen < 31 and gateway in (subnet.network, subnet.broadcast):
+        raise IpamError('%s: gateway %s is the %s address; pick a host address such as %s'
+                        % (where, gateway, 'network' if gateway == subnet.network else 'broadcast', subnet[1]))
+    return gateway
+
+
+def _pool_ip_range(text, subnet, owner, where):
+    if not text:
+        return None
+    ip_range = parse_network(text, owner, 'ip_range')
+    if ip_range.version != subnet.version or ip_range not in subnet:
+        raise IpamError('%s: ip_range %s is outside the subnet; give a range inside %s' % (where, ip_range, subnet))
+    return ip_range
+
+
+def _aux_address(name, text, subnet, gateway, owner, where):
+    address = parse_address(text, owner, "aux_addresses['%s']" % name)
+    _check_inside(address, subnet, where, "aux address '%s'" % name)
+    if gateway is not None and address == gateway:
+        raise IpamError("%s: aux address '%s' (%s) is the gateway; Docker reserves the gateway itself, drop it"
+                        % (where, name, address))
+    return address
 
 
 def _check_inside(address, subnet, where, what):
@@ -120,15 +159,28 @@ def _check_inside(address, subnet, where, what):
         raise IpamError('%s: %s %s is outside the subnet; use an address inside %s' % (where, what, address, subnet))
 
 
-def normalize_pools(pools, owner):
+def normalize_pools(pools: Optional[Sequence[Mapping[str, Any]]], owner: str) -> List[Dict[str, Any]]:
     """Validate a list of pools, refuse duplicates and overlaps among them, return them sorted."""
-    normalized = [normalize_pool(pool or {}, owner) for pool in pools or []]
+    normalized, problems = check_pools(pools, owner)
+    if problems:
+        raise IpamError(problems[0])
+    return normalized
+
+
+def check_pools(pools: Optional[Sequence[Mapping[str, Any]]], owner: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The valid pools, sorted, and every problem of the list (each pool's, then overlaps among them)."""
+    normalized, problems = [], []
+    for pool in pools or []:
+        result, found = check_pool(pool or {}, owner)
+        problems.extend(found)
+        if result is not None:
+            normalized.append(result)
     for index, first in enumerate(normalized):
         for second in normalized[index + 1:]:
             if networks_overlap(first['subnet'], second['subnet']):
-                raise IpamError('%s: subnets %s and %s overlap; a network needs disjoint subnets'
+                problems.append('%s: subnets %s and %s overlap; a network needs disjoint subnets'
                                 % (owner, first['subnet'], second['subnet']))
-    return sorted(normalized, key=pool_sort_key)
+    return sorted(normalized, key=pool_sort_key), problems
 
 
 def pool_sort_key(pool):

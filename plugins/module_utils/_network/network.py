@@ -12,7 +12,10 @@ and puts the old network back if the new one cannot be created.
 
 from __future__ import annotations
 
-from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.netfleet.docker.plugins.module_utils._common import errors, versions
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
@@ -31,49 +34,59 @@ CREATED, RECREATED, REMOVED, UNCHANGED, ENDPOINTS_CHANGED = (
 BUILTIN_DRIVERS = frozenset(['bridge', 'overlay', 'macvlan', 'ipvlan', 'host', 'null', 'none'])
 
 
-class PlanError(Exception):
+class PlanError(errors.PlanningError):
     """Every problem found while planning a batch; nothing has changed when it is raised."""
 
-    def __init__(self, problems):
-        self.problems = problems
-        super().__init__('; '.join(problems))
+
+@dataclass(frozen=True)
+class NetworkOp:
+    """One engine operation of a network plan: disconnect, remove, create or connect."""
+
+    op: str
+    endpoint: Optional[Mapping[str, Any]] = None
+    force: bool = False
+
+    def text(self) -> str:
+        if self.endpoint is not None:
+            return '%s %s' % (self.op, self.endpoint['container'])
+        return self.op
 
 
+@dataclass(frozen=True)
 class NetworkPlan:
-    def __init__(self, desired, existing):
-        self.desired = desired
-        # A network asked for by full ID keeps its real name (recreate must not rename it to the ID).
-        self.name = existing['Name'] if existing else desired.name
-        self.existing = existing
-        self.actual = inspected_view(existing) if existing else None
-        self.target = None
-        self.action = UNCHANGED
-        self.changes = []
-        self.steps = []
-        self.restore = []
-        self.applied = 0  # steps the engine carried out, so a failure still reports what changed
+    """What will happen to one network, computed before anything changes; never modified after."""
+
+    desired: Any
+    existing: Optional[Mapping[str, Any]]
+    action: str = UNCHANGED
+    target: Optional[Mapping[str, Any]] = None
+    changes: Tuple[Mapping[str, Any], ...] = ()
+    steps: Tuple[NetworkOp, ...] = ()
+    restore: Tuple[Mapping[str, Any], ...] = ()
+    actual: Optional[Mapping[str, Any]] = field(default=None, init=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, 'actual', inspected_view(self.existing) if self.existing else None)
 
     @property
-    def network_id(self):
+    def name(self) -> str:
+        # A network asked for by full ID keeps its real name (recreate must not rename it to the ID).
+        return self.existing['Name'] if self.existing else self.desired.name
+
+    @property
+    def network_id(self) -> Optional[str]:
         return self.existing['Id'] if self.existing else None
 
-    def before(self):
+    def before(self) -> Mapping[str, Any]:
         return self.actual or {}
 
-    def after(self):
+    def after(self) -> Mapping[str, Any]:
         if self.action == REMOVED:
             return {}
         return self.target if self.target is not None else (self.actual or {})
 
-    def summary(self):
-        return [step_text(step) for step in self.steps]
-
-
-def step_text(step):
-    kind = step['op']
-    if kind in ('connect', 'disconnect'):
-        return '%s %s' % (kind, step['endpoint']['container'])
-    return kind
+    def summary(self) -> List[str]:
+        return [step.text() for step in self.steps]
 
 
 class NetworkManager:
@@ -155,9 +168,10 @@ class NetworkManager:
 
     # -- planning ----------------------------------------------------------------------
 
-    def plan(self, desired_networks):
-        problems = []
+    def plan(self, desired_networks: Sequence[Any]) -> List[NetworkPlan]:
+        """One plan per request, in request order; PlanError lists every problem of the batch."""
         seen = {}
+        problems = []
         for desired in desired_networks:
             if desired.name in seen:
                 problems.append("network '%s' is listed twice in this task; list it once" % desired.name)
@@ -166,142 +180,171 @@ class NetworkManager:
             raise PlanError(problems)
         plans = []
         for desired in desired_networks:
-            try:
-                existing = self.find(desired.name)
-            except PlanError as exc:
-                problems.extend(exc.problems)
-                continue
-            if existing is not None and existing['Name'] in PREDEFINED_NETWORKS:
-                # Named by its full ID: the name check in DesiredNetwork could not see it.
-                problems.append("network '%s' is dockerd's predefined network '%s' and cannot be changed or removed "
-                                "here; configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead"
-                                % (desired.name, existing['Name']))
-                continue
-            plan = NetworkPlan(desired, existing)
-            try:
-                if desired.state == 'absent':
-                    problems.extend(self._plan_absent(plan))
-                else:
-                    problems.extend(self._plan_present(plan, seen))
-            except EngineError as exc:
-                problems.append(str(exc))
-            plans.append(plan)
+            plan, found = self._plan_one(desired, seen)
+            problems.extend(found)
+            if plan is not None:
+                plans.append(plan)
         problems.extend(self._overlap_problems(plans))
         if problems:
             raise PlanError(problems)
         return plans
 
-    def _plan_absent(self, plan):
+    def problems_beside(self, desired_networks: Sequence[Any]) -> List[str]:
+        """What the engine adds to a batch that already has request problems (all in one answer).
+
+        Requests without problems are planned as usual (their problems only); for the others only
+        what stays meaningful is checked: the driver, and overlaps of their valid subnets.
+        """
+        flawed = [desired for desired in desired_networks if desired.problems]
+        clean = [desired for desired in desired_networks if not desired.problems]
+        problems = []
+        for desired in flawed:
+            if desired.state == 'present':
+                problems.extend(self._driver_problems(desired))
+        try:
+            self.plan(clean)
+        except PlanError as exc:
+            problems.extend(exc.problems)
+        candidates = dict(local=[], **{'global': []})
+        others = dict(local=[], **{'global': []})
+        for desired in desired_networks:
+            if desired.state == 'present':
+                pools = candidates if desired.problems else others
+                pools[desired.address_space].extend((desired.name, pool['subnet']) for pool in desired.pools)
+        for space in ('local', 'global'):
+            for owner, subnet, other, other_subnet in ipam.find_overlaps(candidates[space], others[space]):
+                problems.append("network '%s': subnet %s overlaps subnet %s of network '%s' (in this task); "
+                                "pick a disjoint subnet" % (owner, subnet, other_subnet, other))
+        return problems
+
+    def _plan_one(self, desired, batch) -> Tuple[Optional[NetworkPlan], List[str]]:
+        try:
+            existing = self.find(desired.name)
+        except PlanError as exc:
+            return None, exc.problems
+        if existing is not None and existing['Name'] in PREDEFINED_NETWORKS:
+            # Named by its full ID: the name check in DesiredNetwork could not see it.
+            return None, ["network '%s' is dockerd's predefined network '%s' and cannot be changed or removed "
+                          "here; configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead"
+                          % (desired.name, existing['Name'])]
+        plan = NetworkPlan(desired, existing)
+        try:
+            if desired.state == 'absent':
+                return self._plan_absent(plan)
+            return self._plan_present(plan, batch)
+        except EngineError as exc:
+            return plan, [str(exc)]
+
+    def _plan_absent(self, plan: NetworkPlan) -> Tuple[NetworkPlan, List[str]]:
         if plan.existing is None:
-            return []
+            return plan, []
         endpoints = self.snapshots(plan.existing['Name'])
         if endpoints and not plan.desired.force:
             listed = ', '.join('%s (%s)' % (e['container'], 'running' if e['running'] else 'stopped') for e in endpoints)
-            return ["%s has endpoints: %s; disconnect or remove those containers first, or set force: true "
-                    "to disconnect them" % (plan.desired.owner, listed)]
-        plan.action = REMOVED
-        plan.steps = [dict(op='disconnect', endpoint=e, force=True) for e in endpoints] + [dict(op='remove')]
-        return []
+            return plan, ["%s has endpoints: %s; disconnect or remove those containers first, or set force: true "
+                          "to disconnect them" % (plan.desired.owner, listed)]
+        steps = tuple(NetworkOp('disconnect', e, force=True) for e in endpoints) + (NetworkOp('remove'),)
+        return replace(plan, action=REMOVED, steps=steps), []
 
-    def _plan_present(self, plan, batch):
+    def _plan_present(self, plan: NetworkPlan, batch) -> Tuple[NetworkPlan, List[str]]:
         desired = plan.desired
         problems = self._api_gates(desired)
         if desired.view.get('config_from'):
             problems.extend(self._config_from_problems(desired, batch))
-        requests = desired.connected
-        request_containers = {}
-        for name in requests:
+        containers = {}
+        for name in desired.connected:
             data = self.container(name)
             if data is None:
                 problems.append("%s: connected container '%s' does not exist; create it first or drop it from connected"
                                 % (desired.owner, name))
             else:
-                request_containers[name] = data
+                containers[name] = data
         if problems:
-            return problems
-
+            return plan, problems
         if plan.existing is None:
-            problems.extend(self._driver_problems(desired))
-            plan.action = CREATED
-            plan.target = target_view(desired)
-            family = subnet_family_problem(desired.owner, plan.target)
-            if family:
-                problems.append(family)
-            plan.steps = [dict(op='create')]
-            for name, request in sorted(requests.items()):
-                endpoint = request_as_endpoint(request)
-                endpoint['id'] = request_containers[name]['Id']
-                problems.extend(restore_problems(endpoint, plan.target['ipam']['config'], desired.owner))
-                plan.steps.append(dict(op='connect', endpoint=endpoint))
-            return problems
-
-        plan.changes = diff_views(desired, plan.actual)
-        if not plan.changes and not requests and not desired.connected_exclusive:
+            return self._plan_create(plan, containers)
+        changes = tuple(diff_views(desired, plan.actual))
+        if not changes and not desired.connected and not desired.connected_exclusive:
             # Nothing to change and no endpoints asked for: no container listing needed.
-            plan.target = plan.actual
-            return problems
+            return replace(plan, target=plan.actual), []
+        if changes:
+            return self._plan_recreate(replace(plan, changes=changes), containers)
+        return self._plan_endpoints(plan, containers)
+
+    def _plan_create(self, plan: NetworkPlan, containers) -> Tuple[NetworkPlan, List[str]]:
+        desired = plan.desired
+        problems = self._driver_problems(desired)
+        target = target_view(desired)
+        problems.extend(self._family_problems(desired, target))
+        steps = [NetworkOp('create')]
+        for name, request in sorted(desired.connected.items()):
+            endpoint = _new_endpoint(request, containers[name])
+            problems.extend(restore_problems(endpoint, target['ipam']['config'], desired.owner))
+            steps.append(NetworkOp('connect', endpoint))
+        return replace(plan, action=CREATED, target=target, steps=tuple(steps)), problems
+
+    def _plan_recreate(self, plan: NetworkPlan, containers) -> Tuple[NetworkPlan, List[str]]:
+        """Remove and create again; every endpoint (running or stopped) is restored as it was."""
+        desired = plan.desired
+        requests = desired.connected
+        if desired.recreate == 'never':
+            return plan, ['%s differs in %s and recreate is never; set recreate: auto to remove and recreate it '
+                          '(endpoints are restored), or change the request to match'
+                          % (desired.owner, ', '.join('%s (wanted %r, have %r)' % (c['path'], c['wanted'], c['actual'])
+                                                      for c in plan.changes))]
+        problems = self._driver_problems(desired) if 'driver' in [c['path'] for c in plan.changes] else []
+        target = target_view(desired, plan.actual)
+        problems.extend(self._family_problems(desired, target))
+        current = self.snapshots(plan.existing['Name'])
+        current_names = set(e['container'] for e in current)
+        restore = []
+        for endpoint in current:
+            if desired.connected_exclusive and endpoint['container'] not in requests:
+                continue
+            request = requests.get(endpoint['container'])
+            restore.append(request_as_endpoint(request, endpoint) if request else endpoint)
+        for name, request in sorted(requests.items()):
+            if name not in current_names:
+                restore.append(_new_endpoint(request, containers[name]))
+        for endpoint in restore:
+            problems.extend(restore_problems(endpoint, target['ipam']['config'], desired.owner))
+        steps = ([NetworkOp('disconnect', e) for e in current] + [NetworkOp('remove'), NetworkOp('create')]
+                 + [NetworkOp('connect', e) for e in restore])
+        return replace(plan, action=RECREATED, target=target, restore=tuple(restore), steps=tuple(steps)), problems
+
+    def _plan_endpoints(self, plan: NetworkPlan, containers) -> Tuple[NetworkPlan, List[str]]:
+        """Same network: connect, reconnect (changed endpoint settings) or disconnect containers."""
+        desired = plan.desired
+        pools = plan.actual['ipam']['config']
         current = self.snapshots(plan.existing['Name'])
         current_by_name = dict((e['container'], e) for e in current)
-        if plan.changes:
-            if desired.recreate == 'never':
-                return ['%s differs in %s and recreate is never; set recreate: auto to remove and recreate it '
-                        '(endpoints are restored), or change the request to match'
-                        % (desired.owner, ', '.join('%s (wanted %r, have %r)' % (c['path'], c['wanted'], c['actual'])
-                                                    for c in plan.changes))]
-            if 'driver' in [c['path'] for c in plan.changes]:
-                problems.extend(self._driver_problems(desired))
-            plan.action = RECREATED
-            plan.target = target_view(desired, plan.actual)
-            family = subnet_family_problem(desired.owner, plan.target)
-            if family:
-                problems.append(family)
-            restore = []
-            for endpoint in current:
-                if desired.connected_exclusive and endpoint['container'] not in requests:
-                    continue
-                request = requests.get(endpoint['container'])
-                restore.append(request_as_endpoint(request, endpoint) if request else endpoint)
-            for name, request in sorted(requests.items()):
-                if name not in current_by_name:
-                    endpoint = request_as_endpoint(request)
-                    endpoint['id'] = request_containers[name]['Id']
-                    restore.append(endpoint)
-            for endpoint in restore:
-                problems.extend(restore_problems(endpoint, plan.target['ipam']['config'], desired.owner))
-            plan.restore = restore
-            plan.steps = ([dict(op='disconnect', endpoint=e, force=False) for e in current]
-                          + [dict(op='remove'), dict(op='create')]
-                          + [dict(op='connect', endpoint=e) for e in restore])
-            return problems
-
-        # Same network: only endpoints may need work.
-        steps = []
-        for name, request in sorted(requests.items()):
+        steps, changes, problems = [], [], []
+        for name, request in sorted(desired.connected.items()):
             have = current_by_name.get(name)
             if have is None:
-                endpoint = request_as_endpoint(request)
-                endpoint['id'] = request_containers[name]['Id']
-                problems.extend(restore_problems(endpoint, plan.actual['ipam']['config'], desired.owner))
-                steps.append(dict(op='connect', endpoint=endpoint))
-                plan.changes.append(dict(path='connected[%s]' % name, wanted='connected', actual=None))
-                continue
-            differences = endpoint_changes(request, have)
-            if differences:
+                endpoint = _new_endpoint(request, containers[name])
+                steps.append(NetworkOp('connect', endpoint))
+                changes.append(dict(path='connected[%s]' % name, wanted='connected', actual=None))
+            else:
+                differences = endpoint_changes(request, have)
+                if not differences:
+                    continue
                 endpoint = request_as_endpoint(request, have)
-                problems.extend(restore_problems(endpoint, plan.actual['ipam']['config'], desired.owner))
-                steps.append(dict(op='disconnect', endpoint=have, force=False))
-                steps.append(dict(op='connect', endpoint=endpoint))
-                plan.changes.extend(differences)
+                steps.extend([NetworkOp('disconnect', have), NetworkOp('connect', endpoint)])
+                changes.extend(differences)
+            problems.extend(restore_problems(endpoint, pools, desired.owner))
         if desired.connected_exclusive:
             for endpoint in current:
-                if endpoint['container'] not in requests:
-                    steps.append(dict(op='disconnect', endpoint=endpoint, force=False))
-                    plan.changes.append(dict(path='connected[%s]' % endpoint['container'], wanted=None, actual='connected'))
-        if steps:
-            plan.action = ENDPOINTS_CHANGED
-            plan.steps = steps
-        plan.target = plan.actual
-        return problems
+                if endpoint['container'] not in desired.connected:
+                    steps.append(NetworkOp('disconnect', endpoint))
+                    changes.append(dict(path='connected[%s]' % endpoint['container'], wanted=None, actual='connected'))
+        action = ENDPOINTS_CHANGED if steps else UNCHANGED
+        return replace(plan, action=action, target=plan.actual, changes=tuple(changes), steps=tuple(steps)), problems
+
+    @staticmethod
+    def _family_problems(desired, target) -> List[str]:
+        family = subnet_family_problem(desired.owner, target)
+        return [family] if family else []
 
     def _api_gates(self, desired):
         problems = []
@@ -382,47 +425,62 @@ class NetworkManager:
             return 5
         return sorted(plans, key=rank)
 
-    def apply(self, plan):
-        if plan.action == UNCHANGED:
-            return plan.network_id
-        network_id = plan.network_id
-        name = plan.name
-        removed = False
-        failures = []
-        for step in plan.steps:
-            op = step['op']
-            if op == 'disconnect':
-                endpoint = step['endpoint']
-                self.engine.call('disconnect container %s from network %s' % (endpoint['container'], name),
-                                 self.api.disconnect_container_from_network, endpoint['id'], network_id, force=step['force'])
-                plan.applied += 1
-            elif op == 'remove':
-                self.engine.call('remove network %s' % name, self.api.remove_network, network_id)
-                removed = True
-                plan.applied += 1
-            elif op == 'create':
-                try:
-                    network_id = self._create(name, plan.target)
-                    plan.applied += 1
-                except EngineError as exc:
-                    if removed and plan.action == RECREATED:
-                        raise EngineError('%s; %s' % (exc, self._roll_back(plan)))
-                    raise
-            elif op == 'connect':
-                endpoint = step['endpoint']
-                try:
-                    self.api.connect_container_to_network(
-                        endpoint['id'], network_id,
-                        **connect_kwargs(endpoint, with_mac=versions.supports(self.engine, 'endpoint.mac_address')))
-                    plan.applied += 1
-                except docker_errors.APIError as exc:
-                    failures.append('container %s: %s' % (endpoint['container'], api_error_text(exc)))
-        if failures:
-            raise EngineError("network '%s' was %s but these endpoints could not be connected: %s"
-                              % (name, plan.action, '; '.join(failures)))
-        return network_id
+    def apply(self, plan: NetworkPlan) -> Optional[str]:
+        """Carry out one plan; the network's ID afterwards (ApplyError says what was done on failure)."""
+        return self.apply_plan(plan).network_id
 
-    def _create(self, name, view):
+    def apply_plan(self, plan: NetworkPlan) -> 'AppliedPlan':
+        progress = AppliedPlan(plan.network_id)
+        if plan.action == UNCHANGED:
+            return progress
+        failures = []
+        try:
+            for op in plan.steps:
+                self._apply_op(plan, op, progress, failures)
+        except EngineError as exc:
+            raise ApplyError(exc.problems, progress)
+        if failures:
+            raise ApplyError("network '%s' was %s but these endpoints could not be connected: %s"
+                             % (plan.name, plan.action, '; '.join(failures)), progress)
+        return progress
+
+    def _apply_op(self, plan: NetworkPlan, op: NetworkOp, progress: 'AppliedPlan', failures: List[str]) -> None:
+        if op.op == 'disconnect':
+            self.engine.call('disconnect container %s from network %s' % (op.endpoint['container'], plan.name),
+                             self.api.disconnect_container_from_network, op.endpoint['id'], progress.network_id,
+                             force=op.force)
+        elif op.op == 'remove':
+            self.engine.call('remove network %s' % plan.name, self.api.remove_network, progress.network_id)
+            progress.removed = True
+        elif op.op == 'create':
+            progress.network_id = self._create_or_roll_back(plan, progress)
+        else:
+            error = self._connect(op.endpoint, progress.network_id)
+            if error:
+                # Keep going: every endpoint that can be connected is, and all failures are named at once.
+                failures.append('container %s: %s' % (op.endpoint['container'], error))
+                return
+        progress.done.append(op.text())
+
+    def _connect(self, endpoint: Mapping[str, Any], network_id: str) -> Optional[str]:
+        """Connect one endpoint exactly as recorded (MAC too where the API has it); the error text or None."""
+        try:
+            self.api.connect_container_to_network(
+                endpoint['id'], network_id,
+                **connect_kwargs(endpoint, with_mac=versions.supports(self.engine, 'endpoint.mac_address')))
+        except docker_errors.APIError as exc:
+            return api_error_text(exc)
+        return None
+
+    def _create_or_roll_back(self, plan: NetworkPlan, progress: 'AppliedPlan') -> str:
+        try:
+            return self._create(plan.name, plan.target)
+        except EngineError as exc:
+            if progress.removed and plan.action == RECREATED:
+                raise EngineError('%s; %s' % (exc, self._roll_back(plan)))
+            raise
+
+    def _create(self, name: str, view: Mapping[str, Any]) -> str:
         try:
             result = self.api._result(self.api._post_json(self.api._url('/networks/create'), data=create_body(name, view)), json=True)
         except docker_errors.APIError as exc:
@@ -435,27 +493,52 @@ class NetworkManager:
                               % (self.engine.endpoint, name, api_error_text(exc), _create_hint(exc)))
         return result['Id']
 
-    def _roll_back(self, plan):
-        """Put the old network and its endpoints back after a failed recreate."""
+    def _roll_back(self, plan: NetworkPlan) -> str:
+        """Put the old network and its endpoints back (addresses, aliases, links and MAC) after a failed recreate."""
         try:
             old_id = self._create(plan.name, plan.actual)
         except EngineError as exc:
             return 'rolling back also failed (%s); endpoints to restore by hand: %s' % (
                 exc, ', '.join('%s %s' % (e['container'], e.get('ipv4_address') or '') for e in plan.restore))
         lost = []
-        for step in plan.steps:
-            if step['op'] == 'disconnect':
-                endpoint = step['endpoint']
-                try:
-                    self.api.connect_container_to_network(endpoint['id'], old_id, **connect_kwargs(endpoint))
-                except docker_errors.APIError as exc:
-                    lost.append('%s (%s)' % (endpoint['container'], api_error_text(exc)))
+        for op in plan.steps:
+            if op.op == 'disconnect':
+                error = self._connect(op.endpoint, old_id)
+                if error:
+                    lost.append('%s (%s)' % (op.endpoint['container'], error))
         if lost:
             return 'the old network was put back but these endpoints could not be reconnected: %s' % ', '.join(lost)
         return 'the old network and all its endpoints were put back'
 
     def inspect(self, network_id):
         return self.engine.call('inspect network %s' % network_id, self.api.inspect_network, network_id)
+
+
+@dataclass
+class AppliedPlan:
+    """What the engine carried out of one plan: read by the result and by the failure report."""
+
+    network_id: Optional[str]
+    done: List[str] = field(default_factory=list)
+    removed: bool = False
+
+
+class ApplyError(EngineError):
+    """A plan failed part-way; ``applied`` says what the engine had carried out before it stopped."""
+
+    def __init__(self, problems, applied: AppliedPlan):
+        details: Dict[str, Any] = dict(step_details=dict(done=list(applied.done)))
+        if applied.done:
+            details['changed'] = True  # e.g. the old network is gone: Ansible must not read "unchanged"
+        super().__init__(problems, **details)
+        self.applied = applied
+
+
+def _new_endpoint(request: Mapping[str, Any], container: Mapping[str, Any]) -> Dict[str, Any]:
+    """The endpoint a request makes for a container not yet on the network."""
+    endpoint = request_as_endpoint(request)
+    endpoint['id'] = container['Id']
+    return endpoint
 
 
 def _create_hint(exc):

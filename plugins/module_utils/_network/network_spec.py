@@ -10,8 +10,10 @@ input finds nothing to do whatever spelling, order or defaults the engine report
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Mapping
+
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
-from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import normalize_connected
+from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import EndpointError, normalize_connected
 
 MTU_OPTION = 'com.docker.network.driver.mtu'
 PREDEFINED_NETWORKS = frozenset(['bridge', 'host', 'none', 'ingress', 'docker_gwbridge'])
@@ -59,6 +61,36 @@ class SpecError(ValueError):
     """A request that cannot be right; raised before anything on the host changes."""
 
 
+SCALAR_KEYS = ('driver', 'internal', 'attachable', 'scope', 'enable_ipv6', 'config_only', 'config_from')
+
+
+def _name_problems(name: Any, owner: str) -> List[str]:
+    if not name or not str(name).strip():
+        return ['a network needs a non-empty name']
+    if name in PREDEFINED_NETWORKS:
+        return ["%s is predefined by dockerd and cannot be created, changed or removed here; "
+                "configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead" % owner]
+    return []
+
+
+def _config_only_problems(view: Mapping[str, Any], owner: str) -> List[str]:
+    """config_only holds settings, config_from takes them: each excludes what the other owns."""
+    if view.get('config_from') and view.get('config_only'):
+        return ['%s: config_only and config_from exclude each other; a config-only network holds '
+                'the settings, another network uses them with config_from' % owner]
+    if view.get('config_from'):
+        extra = [key for key in ('ipam', 'driver_options', 'enable_ipv6', 'internal', 'labels') if key in view]
+        if extra:
+            return ['%s: with config_from the settings come from the config-only network; remove %s'
+                    % (owner, ', '.join(extra))]
+    if view.get('config_only'):
+        extra = [key for key in ('internal', 'attachable', 'scope') if view.get(key)]
+        if extra:
+            return ['%s: a config-only network holds only driver options and IPAM; set %s on the network '
+                    'that uses it with config_from' % (owner, ', '.join(extra))]
+    return []
+
+
 def option_text(value):
     """Stringify a driver option or label the way the engine stores it."""
     if isinstance(value, bool):
@@ -90,80 +122,85 @@ def merged_requests(params, item):
 
 
 class DesiredNetwork:
-    """A validated request for one network."""
+    """A request for one network, with every problem it has.
 
-    def __init__(self, request):
+    By default the first problem raises SpecError (EndpointError for ``connected``); with
+    ``collect=True`` nothing raises: ``problems`` lists them all and ``view`` keeps what is valid
+    (a pool with a problem is left out), so a module can report every mistake in one answer.
+    """
+
+    def __init__(self, request: Mapping[str, Any], collect: bool = False):
         self.name = request['name']
         self.owner = "network '%s'" % self.name
         self.state = request['state']
         self.recreate = request['recreate']
         self.force = request['force']
         self.connected_exclusive = request['connected_exclusive']
-        self.raw_driver_options = {}
+        self.raw_driver_options: Dict[str, Any] = {}
+        self.problems: List[str] = []
         self.view = self._build_view(request)
-        self.connected = normalize_connected(request.get('connected'), self.owner)
+        if self.problems and not collect:
+            raise SpecError(self.problems[0])
+        self.connected: Dict[str, Dict[str, Any]] = {}
+        try:
+            self.connected = normalize_connected(request.get('connected'), self.owner)
+        except EndpointError as exc:
+            if not collect:
+                raise
+            self.problems.append(str(exc))
         self.connected_given = request.get('connected') is not None
 
-    def _build_view(self, request):
-        owner = self.owner
-        if not self.name or not str(self.name).strip():
-            raise SpecError('a network needs a non-empty name')
-        if self.name in PREDEFINED_NETWORKS:
-            raise SpecError("%s is predefined by dockerd and cannot be created, changed or removed here; "
-                            "configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead" % owner)
-        view = {}
-        for key in ('driver', 'internal', 'attachable', 'scope', 'enable_ipv6', 'config_only', 'config_from'):
-            if request.get(key) is not None:
-                view[key] = request[key]
-        options = dict(request.get('driver_options') or {})
-        if request.get('mtu') is not None:
-            if request['mtu'] < 68 or request['mtu'] > 65535:
-                raise SpecError('%s: mtu %s is out of range; use 68..65535 (the underlay MTU, e.g. 1500)' % (owner, request['mtu']))
-            if MTU_OPTION in options and option_text(options[MTU_OPTION]) != str(request['mtu']):
-                raise SpecError('%s: mtu %s contradicts driver_options[%s]=%s; set only one of them'
-                                % (owner, request['mtu'], MTU_OPTION, options[MTU_OPTION]))
-            options[MTU_OPTION] = request['mtu']
-        elif MTU_OPTION in options:
-            text = option_text(options[MTU_OPTION]).strip()
-            if not text.isdigit() or not 68 <= int(text) <= 65535:
-                raise SpecError("%s: driver_options[%s] is '%s', not an MTU; use a whole number 68..65535 "
-                                "(the underlay MTU, e.g. 1500), or set mtu instead" % (owner, MTU_OPTION, options[MTU_OPTION]))
+    def _build_view(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        self.problems.extend(_name_problems(self.name, self.owner))
+        view = dict((key, request[key]) for key in SCALAR_KEYS if request.get(key) is not None)
+        options = self._driver_options(request)
         if options:
             self.raw_driver_options = options
             view['driver_options'] = dict((str(k), option_text(v)) for k, v in options.items())
         if request.get('labels') is not None:
             view['labels'] = dict((str(k), option_text(v)) for k, v in request['labels'].items())
+        ipam_view = self._ipam_view(request)
+        if ipam_view:
+            view['ipam'] = ipam_view
+        self.problems.extend(_config_only_problems(view, self.owner))
+        return view
+
+    def _driver_options(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """driver_options with ``mtu`` folded in (the engine knows only the option)."""
+        owner = self.owner
+        options = dict(request.get('driver_options') or {})
+        mtu = request.get('mtu')
+        if mtu is not None:
+            if mtu < 68 or mtu > 65535:
+                self.problems.append('%s: mtu %s is out of range; use 68..65535 (the underlay MTU, e.g. 1500)' % (owner, mtu))
+            elif MTU_OPTION in options and option_text(options[MTU_OPTION]) != str(mtu):
+                self.problems.append('%s: mtu %s contradicts driver_options[%s]=%s; set only one of them'
+                                     % (owner, mtu, MTU_OPTION, options[MTU_OPTION]))
+            else:
+                options[MTU_OPTION] = mtu
+        elif MTU_OPTION in options:
+            text = option_text(options[MTU_OPTION]).strip()
+            if not text.isdigit() or not 68 <= int(text) <= 65535:
+                self.problems.append("%s: driver_options[%s] is '%s', not an MTU; use a whole number 68..65535 "
+                                     "(the underlay MTU, e.g. 1500), or set mtu instead" % (owner, MTU_OPTION, options[MTU_OPTION]))
+        return options
+
+    def _ipam_view(self, request: Mapping[str, Any]) -> Dict[str, Any]:
         ipam_request = request.get('ipam') or {}
-        ipam_view = {}
+        ipam_view: Dict[str, Any] = {}
         if ipam_request.get('driver'):
             ipam_view['driver'] = ipam_request['driver']
         if ipam_request.get('options'):
             ipam_view['options'] = dict((str(k), option_text(v)) for k, v in ipam_request['options'].items())
         if ipam_request.get('config'):
-            try:
-                ipam_view['config'] = ipam.normalize_pools(ipam_request['config'], owner)
-            except ipam.IpamError as exc:
-                raise SpecError(str(exc))
-            v6 = [pool['subnet'] for pool in ipam_view['config'] if ipam.pool_is_ipv6(pool)]
+            pools, problems = ipam.check_pools(ipam_request['config'], self.owner)
+            self.problems.extend(problems)
+            ipam_view['config'] = pools
+            v6 = [pool['subnet'] for pool in pools if ipam.pool_is_ipv6(pool)]
             if v6 and not request.get('enable_ipv6'):
-                raise SpecError('%s: subnet %s is IPv6 but enable_ipv6 is not true; add enable_ipv6: true '
-                                'or drop the IPv6 subnet' % (owner, v6[0]))
-        if ipam_view:
-            view['ipam'] = ipam_view
-        if view.get('config_from') and view.get('config_only'):
-            raise SpecError('%s: config_only and config_from exclude each other; a config-only network holds '
-                            'the settings, another network uses them with config_from' % owner)
-        if view.get('config_from'):
-            extra = [key for key in ('ipam', 'driver_options', 'enable_ipv6', 'internal', 'labels') if key in view]
-            if extra:
-                raise SpecError('%s: with config_from the settings come from the config-only network; remove %s'
-                                % (owner, ', '.join(extra)))
-        if view.get('config_only'):
-            extra = [key for key in ('internal', 'attachable', 'scope') if view.get(key)]
-            if extra:
-                raise SpecError('%s: a config-only network holds only driver options and IPAM; set %s on the network '
-                                'that uses it with config_from' % (owner, ', '.join(extra)))
-        return view
+                self.problems.append('%s: subnet %s is IPv6 but enable_ipv6 is not true; add enable_ipv6: true '
+                                     'or drop the IPv6 subnet' % (self.owner, v6[0]))
+        return ipam_view
 
     @property
     def pools(self):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan
+from ansible_collections.netfleet.docker.plugins.module_utils._host import macvlan, macvlan_shim
 
 OWNER = "network 'lan'"
 
@@ -37,13 +37,13 @@ def test_parse_parent_errors(text, message):
 
 
 def test_default_shim_name_fits_ifnamsiz_and_is_unique():
-    assert macvlan.default_shim_name('lan') == 'nfs-lan'
-    assert macvlan.default_shim_name('molecule_mv') == 'nfs-molecule_mv'
-    long_one = macvlan.default_shim_name('molecule_mv_swarm')
+    assert macvlan_shim.default_shim_name('lan') == 'nfs-lan'
+    assert macvlan_shim.default_shim_name('molecule_mv') == 'nfs-molecule_mv'
+    long_one = macvlan_shim.default_shim_name('molecule_mv_swarm')
     assert len(long_one) == 15 and long_one.startswith('nfs-molecu-')
-    assert long_one != macvlan.default_shim_name('molecule_mv_swarm2')
-    assert macvlan.default_shim_name('!!').startswith('nfs-net-')
-    assert macvlan.default_shim_name('!!') != macvlan.default_shim_name('??')
+    assert long_one != macvlan_shim.default_shim_name('molecule_mv_swarm2')
+    assert macvlan_shim.default_shim_name('!!').startswith('nfs-net-')
+    assert macvlan_shim.default_shim_name('!!') != macvlan_shim.default_shim_name('??')
 
 
 POOL = dict(subnet='10.0.0.0/24', gateway='10.0.0.1', ip_range='10.0.0.240/28', aux_addresses={})
@@ -51,16 +51,16 @@ POOL = dict(subnet='10.0.0.0/24', gateway='10.0.0.1', ip_range='10.0.0.240/28', 
 
 def test_shim_address_is_highest_free_outside_range():
     pool = dict(POOL, ip_range='10.0.0.64/28')
-    assert macvlan.choose_shim_address(pool) == '10.0.0.254'
-    assert macvlan.choose_shim_address(dict(pool, aux_addresses={'r': '10.0.0.254'}), taken=['10.0.0.253']) == '10.0.0.252'
+    assert macvlan_shim.choose_shim_address(pool) == '10.0.0.254'
+    assert macvlan_shim.choose_shim_address(dict(pool, aux_addresses={'r': '10.0.0.254'}), taken=['10.0.0.253']) == '10.0.0.252'
 
 
 def test_shim_address_skips_a_range_at_the_top():
-    assert macvlan.choose_shim_address(POOL) == '10.0.0.239'
+    assert macvlan_shim.choose_shim_address(POOL) == '10.0.0.239'
 
 
 def test_shim_address_none_when_range_fills_the_subnet():
-    assert macvlan.choose_shim_address(dict(POOL, subnet='10.0.0.0/29', ip_range='10.0.0.0/29', gateway=None)) is None
+    assert macvlan_shim.choose_shim_address(dict(POOL, subnet='10.0.0.0/29', ip_range='10.0.0.0/29', gateway=None)) is None
 
 
 @pytest.mark.parametrize('address, message', [
@@ -71,18 +71,18 @@ def test_shim_address_none_when_range_fills_the_subnet():
     ('10.0.0.0', 'is the network address'),
 ])
 def test_shim_address_problems(address, message):
-    problems = macvlan.shim_address_problems(address, POOL, OWNER)
+    problems = macvlan_shim.shim_address_problems(address, POOL, OWNER)
     assert len(problems) == 1 and message in problems[0]
 
 
 def test_shim_address_must_not_be_another_aux():
-    pool = dict(POOL, aux_addresses={'router2': '10.0.0.5', macvlan.SHIM_AUX_NAME: '10.0.0.6'})
-    assert "aux address 'router2'" in macvlan.shim_address_problems('10.0.0.5', pool, OWNER)[0]
-    assert macvlan.shim_address_problems('10.0.0.6', pool, OWNER) == []
+    pool = dict(POOL, aux_addresses={'router2': '10.0.0.5', macvlan_shim.SHIM_AUX_NAME: '10.0.0.6'})
+    assert "aux address 'router2'" in macvlan_shim.shim_address_problems('10.0.0.5', pool, OWNER)[0]
+    assert macvlan_shim.shim_address_problems('10.0.0.6', pool, OWNER) == []
 
 
 def test_unit_text():
-    spec = macvlan.ShimSpec('nfs-lan', 'eth1', '10.0.0.254', ['10.0.0.64/28'], promiscuous=True)
+    spec = macvlan_shim.ShimSpec('nfs-lan', 'eth1', '10.0.0.254', ['10.0.0.64/28'], promiscuous=True)
     text = spec.unit_text('/usr/sbin/ip', 'lan')
     assert 'ExecStart=/usr/sbin/ip link add nfs-lan link eth1 type macvlan mode bridge\n' in text
     assert 'ExecStart=/usr/sbin/ip addr add 10.0.0.254/32 dev nfs-lan\n' in text

@@ -5,91 +5,12 @@
 
 from __future__ import annotations
 
-import copy
-
-import docker.errors
 import pytest
+from engine_fakes import FakeAPI, RecordingAPI, _id, container, network
 
 from ansible_collections.netfleet.docker.plugins.module_utils._network import network as net
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import Engine
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import DesiredNetwork, merged_requests
-
-
-def _id(seed):
-    return (seed.encode().hex() * 64)[:64]
-
-
-class FakeAPI:
-    """The read side of docker.APIClient over lists of dicts; any write fails the test."""
-
-    def __init__(self, networks=(), containers=(), api_version='1.41', engine_version='20.10.24',
-                 network_plugins=('weave',), plugins=()):
-        self._networks = list(networks)
-        self._containers = list(containers)
-        self.api_version = api_version
-        self._engine_version = engine_version
-        self._network_plugins = list(network_plugins)
-        self._plugins = list(plugins)
-        self.calls = []
-
-    def networks(self):
-        self.calls.append('networks')
-        return copy.deepcopy(self._networks)
-
-    def containers(self, all=False):  # pylint: disable=redefined-builtin
-        assert all is True, 'stopped containers hold endpoints too: list with all=True'
-        self.calls.append('containers')
-        return [dict(Id=c['Id'], Names=[c['Name']], State='running' if c['State']['Running'] else 'exited',
-                     NetworkSettings=dict(Networks=dict((name, dict(IPAddress=s.get('IPAddress', '')))
-                                                        for name, s in c['NetworkSettings']['Networks'].items())))
-                for c in self._containers]
-
-    def inspect_container(self, ref):
-        """Like the engine: exact name, or any unique ID prefix."""
-        self.calls.append('inspect_container %s' % ref)
-        for c in self._containers:
-            if c['Name'].lstrip('/') == ref.lstrip('/'):
-                return copy.deepcopy(c)
-        matches = [c for c in self._containers if c['Id'].startswith(ref)]
-        if len(matches) == 1:
-            return copy.deepcopy(matches[0])
-        raise docker.errors.NotFound('No such container: %s' % ref)
-
-    def info(self):
-        return dict(Plugins=dict(Network=['bridge', 'host', 'macvlan', 'null', 'overlay'] + self._network_plugins))
-
-    def plugins(self):
-        return list(self._plugins)
-
-    def version(self):
-        return dict(Version=self._engine_version, ApiVersion=self.api_version)
-
-    def __getattr__(self, name):
-        raise AssertionError('planning must not call APIClient.%s' % name)
-
-
-def network(name, subnets=(('172.20.0.0/16', '172.20.0.1'),), driver='bridge', **overrides):
-    data = dict(Name=name, Id=_id(name), Driver=driver, Scope='local', EnableIPv6=False, Internal=False,
-                Attachable=False, ConfigOnly=False, ConfigFrom=dict(Network=''), Options={}, Labels={},
-                IPAM=dict(Driver='default', Options=None,
-                          Config=[dict(Subnet=subnet, Gateway=gateway) for subnet, gateway in subnets]))
-    data.update(overrides)
-    return data
-
-
-def container(name, running=True, networks=None):
-    """Inspect form. networks: {network name: dict(ip=..., aliases=[...], links=[...])}."""
-    cid = _id('c-' + name)
-    settings = {}
-    for net_name, endpoint in (networks or {}).items():
-        ip = endpoint.get('ip')
-        settings[net_name] = dict(
-            IPAMConfig=dict(IPv4Address=ip) if ip else None,
-            Aliases=[cid[:12]] + list(endpoint.get('aliases', [])),
-            Links=endpoint.get('links'), DriverOpts=None,
-            MacAddress='02:42:ac:14:00:05' if running else '',
-            IPAddress=(ip or '172.20.0.99') if running else '')
-    return dict(Id=cid, Name='/' + name, State=dict(Running=running), NetworkSettings=dict(Networks=settings))
 
 
 def manager(networks=(), containers=(), **api_options):
@@ -107,7 +28,7 @@ def batch(*items, **top):
 
 
 def ops(plan):
-    return [(step['op'], step['endpoint']['container']) if 'endpoint' in step else (step['op'],) for step in plan.steps]
+    return [(step.op, step.endpoint['container']) if step.endpoint is not None else (step.op,) for step in plan.steps]
 
 
 def plan_error(mgr, desired):
@@ -137,8 +58,8 @@ def test_create_with_connected_containers():
                             connected=[dict(container='db', ipv4_address='10.1.0.10'), 'app'])])
     assert ops(plan) == [('create',), ('connect', 'app'), ('connect', 'db')]
     db_step = plan.steps[2]
-    assert db_step['endpoint']['id'] == _id('c-db')
-    assert db_step['endpoint']['ipv4_address'] == '10.1.0.10'
+    assert db_step.endpoint['id'] == _id('c-db')
+    assert db_step.endpoint['ipv4_address'] == '10.1.0.10'
 
 
 def test_create_connected_address_outside_subnet_fails():
@@ -171,9 +92,9 @@ def test_unchanged_when_engine_matches_request():
                                           aux_addresses=dict(r='10.1.0.2'))]),
                    connected=[dict(container='app', ipv4_address='10.1.0.200', aliases=['api'])])
     [plan] = mgr.plan([request])
-    assert plan.changes == []
+    assert list(plan.changes) == []
     assert plan.action == net.UNCHANGED
-    assert plan.steps == []
+    assert list(plan.steps) == []
     assert plan.after() == plan.before()
     assert plan.network_id == _id('web')
 
@@ -189,7 +110,7 @@ def test_unchanged_is_noticed_for_each_difference():
 def test_unchanged_absent_network_that_does_not_exist():
     mgr, _api = manager([network('other')])
     [plan] = mgr.plan([want('web', state='absent')])
-    assert plan.action == net.UNCHANGED and plan.steps == []
+    assert plan.action == net.UNCHANGED and list(plan.steps) == []
 
 
 # -- recreate -----------------------------------------------------------------------------------------
@@ -202,11 +123,11 @@ def test_recreate_on_label_change_restores_running_and_stopped_endpoints():
     mgr, _api = manager([web, network('other', [('10.9.0.0/24', '10.9.0.1')])], [app, db, loner])
     [plan] = mgr.plan([want('web', labels=dict(team='red'))])
     assert plan.action == net.RECREATED
-    assert plan.changes == [dict(path='labels.team', wanted='red', actual='blue')]
+    assert list(plan.changes) == [dict(path='labels.team', wanted='red', actual='blue')]
     assert ops(plan) == [('disconnect', 'app'), ('disconnect', 'db'), ('remove',), ('create',),
                          ('connect', 'app'), ('connect', 'db')]
-    assert all(step['force'] is False for step in plan.steps if step['op'] == 'disconnect')
-    restored = dict((step['endpoint']['container'], step['endpoint']) for step in plan.steps if step['op'] == 'connect')
+    assert all(step.force is False for step in plan.steps if step.op == 'disconnect')
+    restored = dict((step.endpoint['container'], step.endpoint) for step in plan.steps if step.op == 'connect')
     assert restored['app']['ipv4_address'] == '172.20.0.10'
     assert restored['app']['aliases'] == ['api']
     assert restored['app']['id'] == _id('c-app')
@@ -278,7 +199,7 @@ def test_absent_with_force_disconnects_then_removes():
     [plan] = mgr.plan([want('web', state='absent', force=True)])
     assert plan.action == net.REMOVED
     assert ops(plan) == [('disconnect', 'app'), ('disconnect', 'db'), ('remove',)]
-    assert all(step['force'] is True for step in plan.steps if step['op'] == 'disconnect')
+    assert all(step.force is True for step in plan.steps if step.op == 'disconnect')
     assert plan.after() == {}
     assert plan.network_id == _id('web')
 
@@ -513,41 +434,6 @@ def test_ordering_removes_config_from_user_before_its_config_only_network():
 
 # -- apply against the same fake, with the write calls recorded --------------------------------------------
 
-class RecordingAPI(FakeAPI):
-    """Records write calls; create/connect can be told to fail."""
-
-    def __init__(self, *args, **kwargs):
-        self.fail_create = kwargs.pop('fail_create', 0)
-        self.fail_connect = set(kwargs.pop('fail_connect', ()))
-        super().__init__(*args, **kwargs)
-        self.writes = []
-
-    def disconnect_container_from_network(self, container_id, network_id, force=False):
-        self.writes.append(('disconnect', container_id, network_id, force))
-
-    def remove_network(self, network_id):
-        self.writes.append(('remove', network_id))
-
-    def connect_container_to_network(self, container_id, network_id, **kwargs):
-        self.writes.append(('connect', container_id, network_id, kwargs))
-        if container_id in self.fail_connect:
-            raise docker.errors.APIError('400 Client Error', explanation='no address left')
-
-    def _url(self, path):
-        return path
-
-    def _post_json(self, url, data):
-        self.writes.append(('post', url, data))
-        if self.fail_create:
-            self.fail_create -= 1
-            raise docker.errors.APIError('400 Client Error', explanation='Pool overlaps with other one on this address space')
-        return dict(Id=_id('created-%d' % len(self.writes)))
-
-    def _result(self, response, json=False):
-        assert json is True
-        return response
-
-
 def applying(networks, containers, desired, **api_options):
     api = RecordingAPI(networks, containers, **api_options)
     mgr = net.NetworkManager(Engine(api, 'unix:///fake/docker.sock'))
@@ -626,5 +512,46 @@ def test_config_only_network_with_driver_is_idempotent():
     [plan] = mgr.plan(batch(dict(name='base', config_only=True, driver_options=dict(parent='eth1'),
                                  ipam=dict(config=[dict(subnet='10.6.0.0/24', gateway='10.6.0.1')])),
                             driver='macvlan'))
-    assert plan.changes == []
+    assert list(plan.changes) == []
     assert plan.action == net.UNCHANGED
+
+
+def test_rollback_reconnects_endpoints_with_their_mac_address():
+    """Regression: rollback after a failed recreate reconnected without the MAC (API 1.44+ keeps it)."""
+    web = network('web', [('172.20.0.0/16', '172.20.0.1')], Labels=dict(team='blue'))
+    app = container('app', networks=dict(web=dict(ip='172.20.0.10')))
+    mgr, api, plan = applying([web], [app], want('web', labels=dict(team='red')), fail_create=1,
+                              api_version='1.44', engine_version='25.0.3')
+    with pytest.raises(net.ApplyError) as exc:
+        mgr.apply(plan)
+    assert 'the old network and all its endpoints were put back' in str(exc.value)
+    reconnect = api.writes[-1]
+    assert reconnect[0] == 'connect' and reconnect[3]['mac_address'] == '02:42:ac:14:00:05'
+
+
+def test_apply_error_says_what_was_done_and_that_the_host_changed():
+    web = network('web', [('172.20.0.0/16', '172.20.0.1')], Labels=dict(team='blue'))
+    app = container('app', networks=dict(web=dict(ip='172.20.0.10')))
+    mgr, _api, plan = applying([web], [app], want('web', labels=dict(team='red')), fail_create=2)
+    with pytest.raises(net.ApplyError) as exc:
+        mgr.apply(plan)
+    assert exc.value.details['changed'] is True
+    assert exc.value.details['step_details'] == dict(done=['disconnect app', 'remove'])
+    assert exc.value.applied.removed
+
+
+def test_apply_error_before_any_write_does_not_claim_a_change():
+    mgr, _api, plan = applying([], [], want('web'), fail_create=1)
+    with pytest.raises(net.ApplyError) as exc:
+        mgr.apply(plan)
+    assert 'changed' not in exc.value.details
+
+
+def test_plans_are_immutable():
+    mgr, _api = manager([network('web', Labels=dict(team='blue'))])
+    [plan] = mgr.plan([want('web', labels=dict(team='red'))])
+    with pytest.raises(AttributeError):
+        plan.action = net.UNCHANGED
+    with pytest.raises(AttributeError):
+        plan.steps[0].op = 'create'
+    assert plan.summary() == ['remove', 'create']
