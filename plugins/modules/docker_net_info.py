@@ -128,25 +128,40 @@ features:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import client
+from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
 from ansible_collections.netfleet.docker.plugins.module_utils._network import network_info
 
 
-def main():
-    argument_spec = dict(
+def argument_spec():
+    spec = dict(
         names=dict(type='list', elements='str'),
         filters=dict(type='dict'),
         endpoints=dict(type='bool', default=True),
         engine=dict(type='bool', default=True),
     )
-    argument_spec.update(client.CONNECTION_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    engine = client.connect_or_fail(module)
-    try:
-        facts = network_info.gather(engine, names=module.params['names'], filters=module.params['filters'],
-                                    endpoints=module.params['endpoints'], engine_config=module.params['engine'])
-    except client.EngineError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **facts)
+    spec.update(client.CONNECTION_ARGUMENT_SPEC)
+    return spec
+
+
+class DockerNetInfoDriver(Driver):
+    """Reads only: no steps; the facts are the result."""
+
+    records_key = 'networks'
+
+    def connect(self):
+        return client.connect(self.module)
+
+    def plan(self):
+        return ()
+
+    def extra_result(self, steps):
+        return network_info.gather(self.connect(), names=self.params['names'], filters=self.params['filters'],
+                                   endpoints=self.params['endpoints'], engine_config=self.params['engine'])
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    DockerNetInfoDriver(module).run()
 
 
 if __name__ == '__main__':
