@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -92,20 +92,20 @@ class Engine:
         self._version_info = None
 
     @property
-    def version_info(self):
+    def version_info(self) -> Mapping[str, Any]:
         if self._version_info is None:
             self._version_info = self.call('read the engine version', self.api.version)
         return self._version_info
 
     @property
-    def engine_version(self):
+    def engine_version(self) -> Tuple[int, ...]:
         return parse_version(self.version_info.get('Version', '0'))
 
     @property
-    def api_version(self):
+    def api_version(self) -> Tuple[int, ...]:
         return parse_version(self.api.api_version)
 
-    def features(self):
+    def features(self) -> Dict[str, bool]:
         return features_for(self.engine_version)
 
     def require(self, feature: str, owner: Optional[str] = None, what: Optional[str] = None) -> None:
@@ -124,7 +124,7 @@ class Engine:
     def require_engine(self, feature: str, what: str) -> None:
         versions.require(self, feature, what=what)
 
-    def call(self, doing, func, *args, **kwargs):
+    def call(self, doing: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one SDK call; turn its failure into an EngineError that says what we were doing."""
         try:
             return func(*args, **kwargs)
@@ -134,7 +134,7 @@ class Engine:
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise EngineError(unreachable_message(self.endpoint, exc))
 
-    def post_json(self, doing, path, body, params=None):
+    def post_json(self, doing: str, path: str, body: Mapping[str, Any], params: Optional[Mapping[str, Any]] = None) -> Any:
         """POST a JSON body to an API path the SDK has no helper for (e.g. ConfigOnly networks)."""
         def _post():
             response = self.api._post_json(self.api._url(path), data=body, params=params)
@@ -142,7 +142,7 @@ class Engine:
         return self.call(doing, _post)
 
 
-def api_error_text(exc):
+def api_error_text(exc: BaseException) -> str:
     explanation = getattr(exc, 'explanation', None)
     if isinstance(explanation, bytes):
         explanation = explanation.decode('utf-8', 'replace')
@@ -151,11 +151,11 @@ def api_error_text(exc):
     return '%s (HTTP %s)' % (text, status) if status else text
 
 
-def is_conflict(exc):
+def is_conflict(exc: BaseException) -> bool:
     return getattr(exc, 'status_code', None) == 409
 
 
-def unreachable_message(endpoint, exc):
+def unreachable_message(endpoint: str, exc: BaseException) -> str:
     hint = 'is dockerd running (systemctl status docker) and is the socket path right?'
     if endpoint.startswith('unix://'):
         path = endpoint[len('unix://'):]

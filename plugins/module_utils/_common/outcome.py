@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Mapping, Optional
+
 UNCHANGED = 'unchanged'
 
 
-def fail_with_problems(module, problems, say_unchanged_for_one=False, **extra):
+def fail_with_problems(module: Any, problems: List[str], say_unchanged_for_one: bool = False, **extra: Any) -> None:
     """Fail with every validation problem at once; the host was not touched.
 
     One problem is the message itself (with '; nothing was changed' when asked); several are
@@ -32,20 +34,21 @@ class Outcome:
         self.kind = kind
         self.records = []
 
-    def record(self, name, action, before=None, after=None, changes=None, **details):
+    def record(self, name: str, action: str, before: Optional[Mapping[str, Any]] = None, after: Optional[Mapping[str, Any]] = None,
+               changes: Optional[List[str]] = None, **details: Any) -> Dict[str, Any]:
         entry = dict(name=name, action=action, changes=list(changes or []))
         entry.update(details)
         self.records.append((entry, before, after))
         return entry
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return any(entry['action'] != UNCHANGED for entry, _before, _after in self.records)
 
-    def entries(self):
+    def entries(self) -> List[Dict[str, Any]]:
         return [entry for entry, _before, _after in self.records]
 
-    def diffs(self):
+    def diffs(self) -> List[Dict[str, Any]]:
         diffs = []
         for entry, before, after in self.records:
             if entry['action'] == UNCHANGED:
@@ -58,7 +61,7 @@ class Outcome:
             ))
         return diffs
 
-    def result(self, diff_mode, **extra):
+    def result(self, diff_mode: bool, **extra: Any) -> Dict[str, Any]:
         result = dict(changed=self.changed)
         if diff_mode:
             diffs = self.diffs()

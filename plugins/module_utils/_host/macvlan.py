@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
@@ -38,7 +38,7 @@ class MacvlanError(ValueError):
     """A macvlan request that cannot be right; the message names the object, the problem and the fix."""
 
 
-def parse_parent(text, owner):
+def parse_parent(text: Optional[str], owner: str) -> Tuple[str, Optional[int]]:
     """'eth1' -> ('eth1', None); 'eth1.10' -> ('eth1', 10). Validates names and the VLAN ID."""
     parent = str(text or '').strip()
     if not parent:
@@ -56,7 +56,7 @@ def parse_parent(text, owner):
     return base, int(vid)
 
 
-def parent_problems(run, parent, owner, vlan_proc=VLAN_PROC):
+def parent_problems(run: Callable, parent: str, owner: str, vlan_proc: str = VLAN_PROC) -> List[str]:
     """What is wrong with the parent on this host (empty when nothing is). Reads only."""
     base, vid = parse_parent(parent, owner)
     data = hostnet.link(run, parent)
@@ -85,7 +85,7 @@ def parent_problems(run, parent, owner, vlan_proc=VLAN_PROC):
     return problems
 
 
-def gateway_problems(pools, owner):
+def gateway_problems(pools: Sequence[Mapping[str, Any]], owner: str) -> List[str]:
     """A macvlan gateway is the segment's router: it must not be inside ip_range, where containers get addresses."""
     problems = []
     for pool in pools:

@@ -32,7 +32,7 @@ RUNTIME_KEYS = ('interface', 'parent', 'mode', 'address', 'routes')
 Runner = Callable[[List[str]], Tuple[int, str, str]]
 
 
-def default_shim_name(network_name):
+def default_shim_name(network_name: str) -> str:
     """A stable interface name for a network's shim, unique per network name.
 
     'nfs-' and the name when it fits (11 characters), else 'nfs-', 6 characters and a
@@ -45,21 +45,21 @@ def default_shim_name(network_name):
     return 'nfs-%s-%s' % (cleaned[:6] or 'net', digest)
 
 
-def unit_marker(network_name):
+def unit_marker(network_name: str) -> str:
     """The line that says which network a shim unit belongs to (absent removes only its own)."""
     return '# Managed by netfleet.docker.macvlan_net: host shim for the macvlan network %s.' % network_name
 
 
-def unit_name(shim_name):
+def unit_name(shim_name: str) -> str:
     return 'netfleet-shim-%s.service' % shim_name
 
 
-def ipv4_pool(pools):
+def ipv4_pool(pools: Sequence[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
     found = [pool for pool in pools if not ipam.pool_is_ipv6(pool)]
     return found[0] if len(found) == 1 else None
 
 
-def shim_address_problems(address, pool, owner):
+def shim_address_problems(address: str, pool: Mapping[str, Any], owner: str) -> List[str]:
     """An explicitly requested shim address must be a usable address of the subnet, outside ip_range."""
     net = ipam.netaddr.IPNetwork(pool['subnet'])
     where = '%s host_shim address %s' % (owner, address)
@@ -79,7 +79,7 @@ def shim_address_problems(address, pool, owner):
     return []
 
 
-def choose_shim_address(pool, taken=()):
+def choose_shim_address(pool: Mapping[str, Any], taken: Sequence[Optional[str]] = ()) -> Optional[str]:
     """The highest usable address of the subnet outside ip_range, the gateway, aux addresses and ``taken``."""
     net = ipam.netaddr.IPNetwork(pool['subnet'])
     ip_range = ipam.netaddr.IPNetwork(pool['ip_range']) if pool.get('ip_range') else None
@@ -109,11 +109,11 @@ class ShimSpec:
         self.routes = list(routes)
         self.promiscuous = promiscuous
 
-    def view(self):
+    def view(self) -> Dict[str, Any]:
         return dict(interface=self.name, parent=self.parent, mode='bridge', address='%s/32' % self.address,
                     routes=list(self.routes), unit=unit_name(self.name))
 
-    def unit_text(self, ip_binary, network_name):
+    def unit_text(self, ip_binary: str, network_name: str) -> str:
         lines = [
             unit_marker(network_name),
             '# The host reaches its own macvlan containers through this interface.',
@@ -145,7 +145,7 @@ class ShimSpec:
         return '\n'.join(lines) + '\n'
 
 
-def shim_runtime(run, name):
+def shim_runtime(run: Runner, name: str) -> Optional[Dict[str, Any]]:
     """What exists of a shim now: dict(interface, parent, mode, address, routes) or None."""
     data = hostnet.link(run, name)
     if data is None:

@@ -10,6 +10,8 @@ forgets them leaves containers that cannot start.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 
 
@@ -31,7 +33,7 @@ def _normalize_links(links, owner):
     return sorted(result)
 
 
-def normalize_connected(connected, owner):
+def normalize_connected(connected: Optional[Sequence[Any]], owner: str) -> Dict[str, Dict[str, Any]]:
     """`connected` items (names or dicts) -> {container: request}; None values mean 'not compared'."""
     requests = {}
     for item in connected or []:
@@ -68,7 +70,7 @@ def normalize_connected(connected, owner):
     return requests
 
 
-def snapshot(container, network_name):
+def snapshot(container: Mapping[str, Any], network_name: str) -> Optional[Dict[str, Any]]:
     """Everything needed to reconnect this container to a network of that name exactly as it is now."""
     settings = (container.get('NetworkSettings') or {}).get('Networks', {}).get(network_name)
     if settings is None:
@@ -95,7 +97,7 @@ def snapshot(container, network_name):
     )
 
 
-def endpoint_changes(request, current):
+def endpoint_changes(request: Mapping[str, Any], current: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """Fields of a requested endpoint that differ from the container's current one."""
     changes = []
     for key in ENDPOINT_KEYS:
@@ -110,7 +112,7 @@ def endpoint_changes(request, current):
     return changes
 
 
-def connect_kwargs(endpoint, with_mac=False):
+def connect_kwargs(endpoint: Mapping[str, Any], with_mac: bool = False) -> Dict[str, Any]:
     """Arguments for APIClient.connect_container_to_network that recreate the endpoint."""
     kwargs = dict(
         ipv4_address=endpoint.get('ipv4_address'),
@@ -125,7 +127,7 @@ def connect_kwargs(endpoint, with_mac=False):
     return kwargs
 
 
-def request_as_endpoint(request, current=None):
+def request_as_endpoint(request: Mapping[str, Any], current: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The endpoint a request produces: requested fields over the current ones (if any)."""
     endpoint = dict(current or {})
     endpoint.setdefault('container', request['container'])
@@ -135,7 +137,7 @@ def request_as_endpoint(request, current=None):
     return endpoint
 
 
-def restore_problems(endpoint, target_pools, network_owner):
+def restore_problems(endpoint: Mapping[str, Any], target_pools: Sequence[Mapping[str, Any]], network_owner: str) -> List[str]:
     """Why this endpoint could not be restored on a network with these pools (empty when it can)."""
     problems = []
     for key in ('ipv4_address', 'ipv6_address'):

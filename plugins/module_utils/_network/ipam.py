@@ -11,7 +11,7 @@ equal, and so that they print well in diffs.
 from __future__ import annotations
 
 import traceback
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 try:
     import netaddr
@@ -30,7 +30,7 @@ def _require_netaddr():
         raise IpamError('the Python library netaddr is required for address checks: pip install netaddr')
 
 
-def parse_network(text, owner, field='subnet'):
+def parse_network(text: Any, owner: str, field: str = 'subnet') -> Any:
     """Parse a CIDR; refuse host bits, since Docker would silently keep or reject them."""
     _require_netaddr()
     try:
@@ -46,7 +46,7 @@ def parse_network(text, owner, field='subnet'):
     return network
 
 
-def parse_address(text, owner, field):
+def parse_address(text: Any, owner: str, field: str) -> Any:
     _require_netaddr()
     try:
         value = str(text).strip()
@@ -57,7 +57,7 @@ def parse_address(text, owner, field):
         raise IpamError("%s: %s '%s' is not a valid IP address (no prefix length here)" % (owner, field, text))
 
 
-def canonical_network(text):
+def canonical_network(text: Optional[str]) -> Optional[str]:
     """Canonical spelling of a CIDR as Docker would report it, or the text unchanged if unparseable."""
     if not text:
         return text
@@ -67,7 +67,7 @@ def canonical_network(text):
         return text
 
 
-def canonical_address(text):
+def canonical_address(text: Optional[str]) -> Optional[str]:
     if not text:
         return text
     value = str(text).split('/', maxsplit=1)[0]
@@ -183,12 +183,12 @@ def check_pools(pools: Optional[Sequence[Mapping[str, Any]]], owner: str) -> Tup
     return sorted(normalized, key=pool_sort_key), problems
 
 
-def pool_sort_key(pool):
+def pool_sort_key(pool: Mapping[str, Any]) -> Tuple[int, int, int]:
     network = netaddr.IPNetwork(pool['subnet'])
     return (network.version, int(network.network), network.prefixlen)
 
 
-def inspected_pool(config):
+def inspected_pool(config: Mapping[str, Any]) -> Dict[str, Any]:
     """Docker's IPAM.Config entry -> canonical pool (same shape as normalize_pool)."""
     aux = config.get('AuxiliaryAddresses') or {}
     return dict(
@@ -199,18 +199,18 @@ def inspected_pool(config):
     )
 
 
-def pool_is_ipv6(pool):
+def pool_is_ipv6(pool: Mapping[str, Any]) -> bool:
     return ':' in pool['subnet']
 
 
-def networks_overlap(first, second):
+def networks_overlap(first: str, second: str) -> bool:
     a, b = netaddr.IPNetwork(first), netaddr.IPNetwork(second)
     if a.version != b.version:
         return False
     return a.first <= b.last and b.first <= a.last
 
 
-def address_in_pools(address, pools):
+def address_in_pools(address: str, pools: Sequence[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
     """The pool whose subnet holds the address, or None."""
     ip = netaddr.IPAddress(canonical_address(address))
     for pool in pools:
@@ -220,7 +220,7 @@ def address_in_pools(address, pools):
     return None
 
 
-def find_overlaps(candidates, existing):
+def find_overlaps(candidates: Iterable[Tuple[str, str]], existing: Iterable[Tuple[str, str]]) -> List[Tuple[str, str, str, str]]:
     """Pairs (candidate_owner, candidate_subnet, other_owner, other_subnet) that overlap.
 
     ``candidates`` and ``existing`` are iterables of (owner, subnet). Uses sorted intervals

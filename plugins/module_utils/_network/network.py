@@ -100,12 +100,12 @@ class NetworkManager:
 
     # -- reading the engine -------------------------------------------------------------
 
-    def networks(self):
+    def networks(self) -> List[Dict[str, Any]]:
         if self._networks is None:
             self._networks = self.engine.call('list networks', self.api.networks)
         return self._networks
 
-    def find(self, name):
+    def find(self, name: str) -> Optional[Dict[str, Any]]:
         """Exact name, else full ID; never a prefix (the engine's own lookup accepts prefixes)."""
         by_name = [net for net in self.networks() if net['Name'] == name]
         if len(by_name) > 1:
@@ -116,7 +116,7 @@ class NetworkManager:
         by_id = [net for net in self.networks() if net['Id'] == name]
         return by_id[0] if by_id else None
 
-    def attached_containers(self, network_name):
+    def attached_containers(self, network_name: str) -> List[str]:
         """IDs of all containers, running or stopped, that hold an endpoint on the network."""
         if self._containers_by_network is None:
             listing = self.engine.call('list containers', self.api.containers, all=True)
@@ -127,7 +127,7 @@ class NetworkManager:
             self._containers_by_network = index
         return list(self._containers_by_network.get(network_name, []))
 
-    def container(self, name_or_id):
+    def container(self, name_or_id: str) -> Optional[Dict[str, Any]]:
         if name_or_id not in self._containers:
             try:
                 data = self.api.inspect_container(name_or_id)
@@ -143,7 +143,7 @@ class NetworkManager:
             self._containers[name_or_id] = data
         return self._containers[name_or_id]
 
-    def snapshots(self, network_name):
+    def snapshots(self, network_name: str) -> List[Dict[str, Any]]:
         result = []
         for container_id in self.attached_containers(network_name):
             data = self.container(container_id)
@@ -152,7 +152,7 @@ class NetworkManager:
                 result.append(endpoint)
         return sorted(result, key=lambda endpoint: endpoint['container'])
 
-    def drivers(self):
+    def drivers(self) -> set:
         if self._drivers is None:
             info = self.engine.call('read engine info', self.api.info)
             drivers = set(BUILTIN_DRIVERS) | set((info.get('Plugins') or {}).get('Network') or [])
@@ -410,7 +410,7 @@ class NetworkManager:
     # -- applying ----------------------------------------------------------------------
 
     @staticmethod
-    def ordered(plans):
+    def ordered(plans: Sequence[NetworkPlan]) -> List[NetworkPlan]:
         """Removals free subnets first; config-only networks exist before networks that use them."""
         def rank(plan):
             if plan.action == REMOVED:
@@ -510,7 +510,7 @@ class NetworkManager:
             return 'the old network was put back but these endpoints could not be reconnected: %s' % ', '.join(lost)
         return 'the old network and all its endpoints were put back'
 
-    def inspect(self, network_id):
+    def inspect(self, network_id: str) -> Dict[str, Any]:
         return self.engine.call('inspect network %s' % network_id, self.api.inspect_network, network_id)
 
 

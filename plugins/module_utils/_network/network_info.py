@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
 from ansible_collections.netfleet.docker.plugins.module_utils._common.versions import features_for, parse_version
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import snapshot
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import inspected_view
@@ -15,7 +17,7 @@ except ImportError:  # pragma: no cover - client.connect() reports the missing S
     docker_errors = None
 
 
-def select_networks(networks, names=None):
+def select_networks(networks: Sequence[Mapping[str, Any]], names: Optional[Sequence[str]] = None) -> Tuple[List[Any], List[str]]:
     """Networks matching the names exactly (name or full ID), plus the names that matched nothing."""
     if not names:
         return sorted(networks, key=lambda net: net['Name']), []
@@ -29,7 +31,7 @@ def select_networks(networks, names=None):
     return selected, missing
 
 
-def endpoints_by_network(engine, wanted_names):
+def endpoints_by_network(engine: Any, wanted_names: Sequence[str]) -> Dict[str, List[Dict[str, Any]]]:
     """Endpoints of running and stopped containers, keyed by network name, from one container listing."""
     listing = engine.call('list containers', engine.api.containers, all=True)
     result = dict((name, []) for name in wanted_names)
@@ -65,7 +67,7 @@ def endpoints_by_network(engine, wanted_names):
     return result
 
 
-def network_facts(network, endpoints):
+def network_facts(network: Mapping[str, Any], endpoints: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
     view = inspected_view(network)
     facts = dict(name=network['Name'], id=network['Id'], created=network.get('Created'))
     facts.update(view)
@@ -75,7 +77,7 @@ def network_facts(network, endpoints):
     return facts
 
 
-def engine_facts(engine):
+def engine_facts(engine: Any) -> Tuple[Dict[str, Any], Dict[str, bool]]:
     info = engine.call('read engine info', engine.api.info)
     version = engine.version_info
     swarm = info.get('Swarm') or {}
@@ -124,7 +126,8 @@ def engine_facts(engine):
     ), features_for(parse_version(server_version))
 
 
-def gather(engine, names=None, filters=None, endpoints=True, engine_config=True):
+def gather(engine: Any, names: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None,
+           endpoints: bool = True, engine_config: bool = True) -> Dict[str, Any]:
     listing = engine.call('list networks', engine.api.networks, filters=filters or None)
     selected, missing = select_networks(listing, names)
     endpoint_map = endpoints_by_network(engine, [net['Name'] for net in selected]) if endpoints else {}

@@ -10,7 +10,7 @@ input finds nothing to do whatever spelling, order or defaults the engine report
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import EndpointError, normalize_connected
@@ -91,7 +91,7 @@ def _config_only_problems(view: Mapping[str, Any], owner: str) -> List[str]:
     return []
 
 
-def option_text(value):
+def option_text(value: Any) -> str:
     """Stringify a driver option or label the way the engine stores it."""
     if isinstance(value, bool):
         return 'true' if value else 'false'
@@ -100,7 +100,7 @@ def option_text(value):
     return str(value)
 
 
-def options_equal(wanted_raw, actual):
+def options_equal(wanted_raw: Any, actual: Optional[str]) -> bool:
     if actual is None:
         return False
     if isinstance(wanted_raw, bool):
@@ -108,7 +108,7 @@ def options_equal(wanted_raw, actual):
     return option_text(wanted_raw) == actual
 
 
-def merged_requests(params, item):
+def merged_requests(params: Mapping[str, Any], item: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """A batch item inherits every per-network option it does not set from the task's top level."""
     merged = {}
     for key in NETWORK_OPTION_SPEC:
@@ -203,16 +203,16 @@ class DesiredNetwork:
         return ipam_view
 
     @property
-    def pools(self):
+    def pools(self) -> List[Dict[str, Any]]:
         return self.view.get('ipam', {}).get('config') or []
 
     @property
-    def address_space(self):
+    def address_space(self) -> str:
         """Docker's default IPAM keeps local and global (swarm / KV) pools apart."""
         return network_address_space(self.view)
 
 
-def inspected_view(network):
+def inspected_view(network: Mapping[str, Any]) -> Dict[str, Any]:
     """The engine's network (list or inspect form) as a view with every field filled."""
     ipam_data = network.get('IPAM') or {}
     config_from = (network.get('ConfigFrom') or {}).get('Network') or None
@@ -235,7 +235,7 @@ def inspected_view(network):
     )
 
 
-def subnet_family_problem(owner, view):
+def subnet_family_problem(owner: str, view: Mapping[str, Any]) -> Optional[str]:
     """The bridge driver takes at most one IPv4 and one IPv6 subnet (the engine refuses more)."""
     if view.get('config_only') or (view.get('driver') or 'bridge') != 'bridge':
         return None
@@ -248,13 +248,13 @@ def subnet_family_problem(owner, view):
     return None
 
 
-def network_address_space(view):
+def network_address_space(view: Mapping[str, Any]) -> str:
     if view.get('scope') in GLOBAL_SCOPES or view.get('driver') == 'overlay':
         return 'global'
     return 'local'
 
 
-def diff_views(desired, actual):
+def diff_views(desired: 'DesiredNetwork', actual: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """Field paths where the actual view differs from what was asked, each with wanted/actual values."""
     changes = []
     wanted = desired.view
@@ -305,7 +305,7 @@ def _diff_pools(wanted_pools, actual_pools):
     return changes
 
 
-def target_view(desired, actual=None):
+def target_view(desired: 'DesiredNetwork', actual: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """What the network will look like after create/recreate: the request laid over what exists.
 
     On recreate, settings the task does not mention (labels it does not name, an existing
@@ -345,7 +345,7 @@ def target_view(desired, actual=None):
     return base
 
 
-def create_body(name, view):
+def create_body(name: str, view: Mapping[str, Any]) -> Dict[str, Any]:
     """The POST /networks/create body for a view."""
     body = dict(
         Name=name,

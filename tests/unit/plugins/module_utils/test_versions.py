@@ -101,3 +101,47 @@ def test_connect_or_fail_keeps_the_message(tmp_path):
     with pytest.raises(SystemExit):
         client.connect_or_fail(module)
     assert module.failed['msg'].startswith('ca_path ')
+
+
+def test_connect_tls_over_tcp_pins_the_hostname(tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text('x')
+    engine_ = client.connect(_Module(docker_host='tcp://h.example:2376', tls=True, validate_certs=True,
+                                     ca_path=str(ca), tls_hostname='docker.internal'))
+    assert engine_.api.base_url == 'https://h.example:2376'
+    adapter = engine_.api.get_adapter('https://h.example:2376')
+    assert getattr(adapter, '_hostname', None) == 'docker.internal'
+
+
+def test_connect_refuses_an_api_version_below_the_sdk_minimum():
+    with pytest.raises(errors.EngineError, match="api_version '1.0' cannot be used with the engine at unix:///nonexistent"):
+        client.connect(_Module(api_version='1.0'))
+
+
+def test_connect_auto_version_to_a_missing_socket_says_unreachable():
+    with pytest.raises(errors.EngineError, match='cannot reach the Docker engine at unix:///nonexistent/docker.sock .*no socket exists'):
+        client.connect(_Module(api_version='auto'))
+
+
+def test_engine_reads_version_once_and_posts_json():
+    class Api(_Api):
+        def __init__(self):
+            super().__init__('1.41', '20.10.24')
+            self.posted = []
+
+        def _url(self, path):
+            return 'http://x' + path
+
+        def _post_json(self, url, data, params=None):
+            self.posted.append((url, data, params))
+            return dict(Id='n1')
+
+        def _result(self, response, json=False):
+            return response
+    api = Api()
+    engine_ = client.Engine(api, 'unix:///s')
+    assert engine_.features()['dockerd_validate'] is False
+    assert engine_.post_json('create', '/networks/create', dict(Name='a')) == dict(Id='n1')
+    assert api.posted == [('http://x/networks/create', dict(Name='a'), None)]
+    with pytest.raises(client.EngineError, match="option 'x' needs Docker API 1.99"):
+        engine_.require_api('1.99', 'x')
