@@ -132,3 +132,14 @@ docs-pin:
 .PHONY: docs-clean
 docs-clean:
 	rm -rf docs/_build
+
+# --- execution environment (issue 12) ----------------------------------------------------------
+# `make ee`: collection tarball + ansible-builder build context in .tmp/ee/context, checked and
+# introspected (scripts/ee-check.sh; no image is built: no container registry is reachable here).
+.PHONY: ee controllers
+ee: venv
+	@bash scripts/ee-check.sh
+
+# `make controllers`: sanity, unit, integration and Molecule fleet on ansible-core 2.18 and 2.21.
+controllers: venv engine test-image
+	@bash scripts/controller-matrix.sh

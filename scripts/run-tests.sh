@@ -5,12 +5,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
-VBIN=$ROOT/.venv/bin
+# NETFLEET_VENV / TEST_PYTHON / TEST_LOG_PREFIX let scripts/controller-matrix.sh run the same stages
+# with another controller (ansible-core and Python); SANITY_TESTS limits sanity to some tests.
+VBIN=${NETFLEET_VENV:-$ROOT/.venv}/bin
+TEST_PYTHON=${TEST_PYTHON:-3.11}
 LOGS=$ROOT/.tmp/test-logs
 mkdir -p "$LOGS"
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg
 export PATH=$VBIN:$PATH
-ALL_STAGES=(lint sanity unit docs integration lab)
+ALL_STAGES=(lint sanity unit docs ee integration lab controllers)
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=("${ALL_STAGES[@]}")
 
@@ -47,7 +50,9 @@ stage_sanity() {
   local standin=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
   mkdir -p "$(dirname "$standin")"
   cmp -s scripts/get_pip_standin.py "$standin" || cp scripts/get_pip_standin.py "$standin"
-  (cd "$dest" && "$VBIN/ansible-test" sanity --local --requirements --python 3.11 --color no "$@")
+  local only=() test
+  for test in ${SANITY_TESTS:-}; do only+=(--test "$test"); done
+  (cd "$dest" && "$VBIN/ansible-test" sanity --local --requirements --python "$TEST_PYTHON" --color no "${only[@]}" "$@")
   local rc=$?
   local ignores; ignores=$(cat "$ROOT"/tests/sanity/ignore-*.txt 2>/dev/null | grep -cv '^\s*$' || true)
   if [ "${ignores:-0}" != "0" ]; then echo "sanity: tests/sanity/ignore-*.txt has $ignores entries; the project keeps zero"; return 1; fi
@@ -58,8 +63,10 @@ stage_sanity() {
 # --cov takes the directory, not the ansible_collections.* package name, which would drop the
 # files no test imports). The table and a total line are printed; below 85 % the stage fails.
 stage_unit() {
-  COVERAGE_FILE=$ROOT/.tmp/unit.coverage "$VBIN/pytest" -q tests/unit \
-    --cov="$ROOT/plugins/module_utils" --cov-report=term --cov-fail-under=85
+  local coverage=(--cov="$ROOT/plugins/module_utils" --cov-report=term --cov-fail-under=85)
+  # Another controller's venv (controller matrix) runs the same tests without measuring again.
+  [ -n "${NETFLEET_VENV:-}" ] && coverage=()
+  COVERAGE_FILE=$ROOT/.tmp/unit.coverage "$VBIN/pytest" -q tests/unit "${coverage[@]}"
 }
 
 # The operator docs: .venv-docs from docs/requirements.txt (built once), then docs/build.sh:
@@ -70,7 +77,20 @@ stage_docs() {
 
 stage_integration() {
   local dest; dest=$(collection_copy)
-  (cd "$dest" && "$VBIN/ansible-test" integration --local --allow-destructive --python 3.11 --color no -v "$@")
+  (cd "$dest" && "$VBIN/ansible-test" integration --local --allow-destructive --python "$TEST_PYTHON" --color no -v "$@")
+}
+
+# The execution environment (issue 12): ansible-builder's context for ee/execution-environment.yml
+# and the collection's own meta/execution-environment.yml, introspected (scripts/ee-check.sh).
+stage_ee() {
+  bash scripts/ee-check.sh
+}
+
+# The controller matrix (issue 12): ansible-core 2.18 / Python 3.11 and 2.21 / Python 3.13 run
+# sanity, unit, integration and the Molecule fleet scenario; compile + import sanity on every
+# target Python (scripts/controller-matrix.sh).
+stage_controllers() {
+  bash scripts/controller-matrix.sh
 }
 
 stage_lab() {
@@ -87,16 +107,16 @@ failed=0 passed=0
 for stage in "${STAGES[@]}"; do
   echo "=== $stage ($(date +%H:%M:%S)) ==="
   start=$(date +%s)
-  "stage_$stage" > "$LOGS/$stage.log" 2>&1
+  "stage_$stage" > "$LOGS/${TEST_LOG_PREFIX:-}$stage.log" 2>&1
   rc=$?
   TIME[$stage]=$(( $(date +%s) - start ))
   if [ $rc -eq 0 ]; then
     RESULT[$stage]=PASS; passed=$((passed + 1))
-    tail -3 "$LOGS/$stage.log"
+    tail -3 "$LOGS/${TEST_LOG_PREFIX:-}$stage.log"
   else
     RESULT[$stage]="FAIL (exit $rc)"; failed=$((failed + 1))
-    echo "--- last 60 lines of $LOGS/$stage.log ---"
-    tail -60 "$LOGS/$stage.log"
+    echo "--- last 60 lines of $LOGS/${TEST_LOG_PREFIX:-}$stage.log ---"
+    tail -60 "$LOGS/${TEST_LOG_PREFIX:-}$stage.log"
   fi
 done
 
