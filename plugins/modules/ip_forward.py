@@ -17,11 +17,15 @@ description:
   - Values are set at runtime (in C(/proc/sys)) and written to a file under C(/etc/sysctl.d), together
     or either alone (O(apply)).
   - Before anything changes, the module reads every file that C(systemd-sysctl) and C(sysctl --system)
-    read at boot, in their order (C(*.conf) in C(/etc/sysctl.d), C(/run/sysctl.d), C(/usr/local/lib/sysctl.d),
+    read, in their order (C(*.conf) in C(/etc/sysctl.d), C(/run/sysctl.d), C(/usr/local/lib/sysctl.d),
     C(/usr/lib/sysctl.d), C(/lib/sysctl.d) sorted by file name, the same name taken from the first of
     those directories; C(/etc/sysctl.conf) last). A file read after O(sysctl_file) that sets another
-    value would undo this task at the next boot; it is named with its line, and the task fails or
-    warns (O(on_override)).
+    value would undo this task at the next boot; it is named with its line, and the task fails, warns,
+    or comments the line out (O(on_override)).
+  - C(/etc/sysctl.conf) is read last of all by C(sysctl --system), so no name of O(sysctl_file) sorts
+    after it. The boot-time C(systemd-sysctl) reads it only through a link in a C(sysctl.d) directory
+    (C(/etc/sysctl.d/99-sysctl.conf) on Debian 12); Debian 13 ships neither the link nor the file, and
+    there a line in it is undone only by a C(sysctl --system) run. The message says which applies.
   - Returns the iptables FORWARD chain policy (dockerd sets it to DROP when it turns forwarding on
     itself) and warns when that policy drops traffic the task says should be routed.
   - Every problem with the request (unknown interface, sysctl file in a directory nothing reads,
@@ -96,9 +100,16 @@ options:
       - What to do when a file read at boot after O(sysctl_file) sets one of the keys to another value
         (or another file hides O(sysctl_file)). V(fail) stops before anything changes; V(warn) goes on
         and warns, naming the file and line.
+      - V(fix) comments the overriding lines out. A file in C(/etc) (C(/etc/sysctl.conf), C(/etc/sysctl.d))
+        is backed up next to itself first (RV(sysctls[].backup_file)); a file of a package (C(/usr/lib/sysctl.d),
+        C(/lib/sysctl.d), C(/run/sysctl.d)) is left alone and a copy without those lines is written to
+        C(/etc/sysctl.d) under its name, which is read instead of it. Each file is one entry of RV(sysctls)
+        (action V(commented) or V(shadowed)), shown in check and diff mode. Lines that set keys by a
+        pattern, a link in C(/etc/sysctl.d) to another file, and a hidden O(sysctl_file) are not fixed;
+        the task fails naming them.
     type: str
     default: fail
-    choices: [fail, warn]
+    choices: [fail, warn, fix]
 notes:
   - The keys under C(net.) belong to the network namespace; run the module on the host (or in the
     lab host container) whose forwarding should change.
@@ -149,7 +160,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 sysctls:
-  description: One entry per key the task manages, in the order they are set.
+  description:
+    - One entry per key the task manages, and per file it writes besides O(sysctl_file) (C(br_netfilter)
+      loaded, a fixed overriding file, O(modules_load_file)), in the order they are applied.
   returned: success
   type: list
   elements: dict
@@ -182,9 +195,16 @@ sysctls:
     file_after:
       description: The value in O(sysctl_file) after.
       type: str
+    backup_file:
+      description: The copy of an overriding file taken before its lines were commented out (O(on_override=fix)).
+      type: str
+    source:
+      description: The package file a V(shadowed) copy replaces (O(on_override=fix)).
+      type: str
 overrides:
   description:
-    - Lines read at boot after O(sysctl_file) that set a managed key to another value (with O(on_override=warn)).
+    - Lines read at boot after O(sysctl_file) that set a managed key to another value (with O(on_override=warn),
+      or the lines commented out with O(on_override=fix)).
   returned: success
   type: list
   elements: dict
@@ -234,7 +254,7 @@ ARGUMENT_SPEC = dict(
     apply=dict(type='str', default='both', choices=['both', 'runtime', 'persistent']),
     sysctl_file=dict(type='path', default=forwarding.DEFAULT_SYSCTL_FILE),
     modules_load_file=dict(type='path', default=forwarding.DEFAULT_MODULES_LOAD_FILE),
-    on_override=dict(type='str', default='fail', choices=['fail', 'warn']),
+    on_override=dict(type='str', default='fail', choices=['fail', 'warn', 'fix']),
 )
 
 
@@ -259,14 +279,15 @@ class IpForwardDriver(Driver):
         request = self.request
         file_text = files.read_text(forwarding.on_root(self.root, request.sysctl_file)) if request.persistent else None
         keys, new_text, overrides, shadowed = forwarding.plan(request, file_text, proc=self.proc, root=self.root)
-        forwarding.check_overrides(request, overrides, shadowed, self.params['on_override'], self.module.warn)
+        fixes = forwarding.check_overrides(request, overrides, shadowed, self.params['on_override'], self.module.warn,
+                                           self.root)
         self.overrides = overrides
-        self.steps = forwarding.plan_steps(request, file_text, keys, new_text, self.root)
+        self.steps = forwarding.plan_steps(request, file_text, keys, new_text, self.root, fixes)
         return self.steps
 
     def apply(self, step):
         try:
-            forwarding.apply_step(step, self.run_command, self.proc)
+            return forwarding.apply_step(step, self.run_command, self.proc, self.module.backup_local)
         except HostError as exc:
             # A failed run still says what each key was planned to become.
             raise HostError(exc.problems, sysctls=[self.record(item) for item in self.steps if item.report],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import files
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
@@ -206,16 +206,43 @@ def plan(request: Request, file_text: Optional[str], proc: str = sysctl.PROC_SYS
     return keys, new_text, overrides, shadowed
 
 
-def override_message(request: Request, overrides: List[Dict], shadowed: Optional[str]) -> List[str]:
+FIX_HINT = 'or set on_override: fix to comment it out (the file is backed up first)'
+
+
+def override_message(request: Request, overrides: List[Dict], shadowed: Optional[str], root: str = '/') -> List[str]:
+    """One sentence per problem found at boot: which file and line undoes the task, and how to fix it."""
     parts = []
     if shadowed:
         parts.append('%s is never read at boot because %s takes its place; choose another name for sysctl_file'
                      % (request.sysctl_file, shadowed))
+    conf_link = sysctl.conf_read_at_boot(root) if overrides else None
     for item in overrides:
-        parts.append('%s:%s sets %s = %s, read at boot after %s (which sets %s); remove or change that line, '
-                     'or name sysctl_file so it sorts after it'
-                     % (item['file'], item['line'], item['key'], item['value'], request.sysctl_file, item['wanted']))
+        what = '%s:%s sets %s = %s' % (item['file'], item['line'], item['key'], item['value'])
+        ours = '%s (which sets %s)' % (request.sysctl_file, item['wanted'])
+        if _source_of(item) != sysctl.SYSCTL_CONF:
+            parts.append('%s, read at boot after %s; remove or change that line, name sysctl_file so it sorts '
+                         'after it, %s' % (what, ours, FIX_HINT))
+        elif conf_link:
+            parts.append('%s; /etc/sysctl.conf is read last of all, at boot (through %s) and by sysctl --system, '
+                         'after %s, so no name of sysctl_file sorts after it: remove or change that line, %s'
+                         % (what, conf_link, ours, FIX_HINT))
+        else:
+            parts.append('%s; sysctl --system reads /etc/sysctl.conf last of all, after %s, so no name of sysctl_file '
+                         'sorts after it. systemd-sysctl does not read it at boot on this host (no sysctl.d file '
+                         'links to it, as on Debian 13), but any sysctl --system run undoes this task: remove or '
+                         'change that line, %s' % (what, ours, FIX_HINT))
     return parts
+
+
+def _source_of(item: Dict) -> str:
+    """The real file behind an override ('/etc/sysctl.conf (via /etc/sysctl.d/99-sysctl.conf)' -> the first)."""
+    return item['file'].split(' (via ')[0]
+
+
+def _read_as(item: Dict) -> str:
+    """The name the boot-time reader knows the file by (the link, when it is read through one)."""
+    shown = item['file']
+    return shown.split(' (via ', 1)[1].rstrip(')') if ' (via ' in shown else shown
 
 
 # ---------------------------------------------------------------------------------------
@@ -238,14 +265,80 @@ class WriteFile:
     text: str
 
 
+@dataclass(frozen=True)
+class FixFile:
+    """An overriding file with its lines commented out: written in place (backed up) or as a shadowing copy."""
+
+    path: str
+    text: str
+    backup: bool
+
+
+FIX_NOTE = '# commented out by netfleet.docker.ip_forward: it undid %s at boot'
+SHADOW_HEADER = ('# Copy of %s without the lines that undid %s at boot (netfleet.docker.ip_forward);\n'
+                 '# this file in /etc/sysctl.d is read instead of it.\n')
+
+
 def check_overrides(request: Request, overrides: List[Dict], shadowed: Optional[str], on_override: str,
-                    warn: Callable[[str], None]) -> None:
-    """Fail (nothing changed yet) or warn when a file read later at boot would undo the task."""
-    problems = override_message(request, overrides, shadowed)
+                    warn: Callable[[str], None], root: str = '/') -> List[Step]:
+    """Fail (nothing changed yet), warn, or plan the fix when a file read later at boot would undo the task."""
+    if on_override == 'fix':
+        steps, problems = override_fix_steps(request, overrides, root)
+        problems = override_message(request, [], shadowed, root) + problems
+        if problems:
+            raise PlanningError(problems, overrides=overrides)
+        return steps
+    problems = override_message(request, overrides, shadowed, root)
     if problems and on_override == 'fail':
         raise PlanningError(problems, overrides=overrides)
     for text in problems:
         warn('on boot, ' + text)
+    return []
+
+
+def override_fix_steps(request: Request, overrides: List[Dict], root: str = '/') -> Tuple[List[Step], List[str]]:
+    """One step per overriding file (its lines commented out), and the lines that cannot be fixed so."""
+    by_file: Dict[Tuple[str, str], set] = {}
+    for item in overrides:
+        by_file.setdefault((_source_of(item), _read_as(item)), set()).add(item['line'])
+    steps, problems = [], []
+    for (source, read_as), numbers in sorted(by_file.items()):
+        step, unfixable = _fix_step(request, source, read_as, sorted(numbers), root)
+        problems.extend(unfixable)
+        if step is not None:
+            steps.append(step)
+    return steps, problems
+
+
+def _fix_step(request: Request, source: str, read_as: str, numbers: List[int], root: str):
+    in_place = source == sysctl.SYSCTL_CONF or os.path.dirname(source) == '/etc/sysctl.d'
+    if not in_place and os.path.dirname(read_as) == '/etc/sysctl.d':
+        return None, ['%s is a link to %s, which sets the lines %s; replace the link with a copy without them'
+                      % (read_as, source, ', '.join(str(number) for number in numbers))]
+    text = files.read_text(on_root(root, source)) or ''
+    lines = text.split('\n')
+    commented, problems = [], []
+    for number in numbers:
+        raw = lines[number - 1]
+        parsed = sysctl.parse_text(raw)
+        if parsed and parsed[0]['pattern']:
+            problems.append('%s:%d (%s) sets keys by a pattern, and commenting it out would change other keys too; '
+                            'edit it by hand' % (source, number, raw.strip()))
+            continue
+        lines[number - 1] = '# %s  %s' % (raw, FIX_NOTE % request.sysctl_file)
+        commented.append('line %d' % number)
+    if not commented:
+        return None, problems
+    new_text = '\n'.join(lines)
+    if in_place:
+        return Step(name=source, action='commented', before=dict(content=text), after=dict(content=new_text),
+                    changes=tuple(commented), payload=FixFile(on_root(root, source), new_text, backup=True)), problems
+    # A vendor file (/usr/lib, /lib, /run...) is shadowed by a copy in /etc, which a package upgrade leaves alone.
+    target = os.path.join('/etc/sysctl.d', os.path.basename(read_as))
+    new_text = SHADOW_HEADER % (source, request.sysctl_file) + new_text
+    return Step(name=target, action='shadowed', before=dict(content=''), after=dict(content=new_text),
+                changes=tuple(commented), details=dict(source=source),
+                payload=FixFile(on_root(root, target), new_text, backup=False)), problems
 
 
 def key_step(request: Request, item: Dict) -> Step:
@@ -282,8 +375,9 @@ def modules_load_step(path: str, root: str = '/') -> Step:
 
 
 def plan_steps(request: Request, file_text: Optional[str], keys: List[Dict], new_text: Optional[str],
-               root: str = '/') -> List[Step]:
-    """Every step in apply order: load br_netfilter, runtime values, our sysctl file, modules-load.d."""
+               root: str = '/', fixes: Sequence[Step] = ()) -> List[Step]:
+    """Every step in apply order: load br_netfilter, runtime values, our sysctl file, the fixed
+    overriding files, modules-load.d."""
     steps = []
     if request.load_br_netfilter:
         steps.append(Step(name=BR_NETFILTER, action='loaded', before=dict(loaded=False), after=dict(loaded=True),
@@ -293,12 +387,15 @@ def plan_steps(request: Request, file_text: Optional[str], keys: List[Dict], new
         # Its keys are reported one by one above; the write itself is one step.
         steps.append(Step(name=request.sysctl_file, action='written', report=False,
                           payload=WriteFile(on_root(root, request.sysctl_file), new_text)))
+    steps.extend(fixes)
     if request.modules_load_file:
         steps.append(modules_load_step(request.modules_load_file, root))
     return steps
 
 
-def apply_step(step: Step, run: Callable, proc: str = sysctl.PROC_SYS) -> None:
+def apply_step(step: Step, run: Callable, proc: str = sysctl.PROC_SYS,
+               backup: Optional[Callable[[str], str]] = None) -> Dict[str, str]:
+    """Carry out one step; the details to report for it (the backup of a fixed file)."""
     payload = step.payload
     if isinstance(payload, LoadModule):
         rc, out, err = run(['modprobe', payload.name])
@@ -307,11 +404,23 @@ def apply_step(step: Step, run: Callable, proc: str = sysctl.PROC_SYS) -> None:
                             % (payload.name, (err or out).strip()))
     elif isinstance(payload, SetRuntime):
         sysctl.write_runtime(payload.key, payload.value, proc)
-    elif isinstance(payload, WriteFile):
-        try:
-            files.write_atomic(payload.path, payload.text, make_dirs=True)
-        except OSError as exc:   # the directory could not be made
-            raise HostError('cannot write %s: %s' % (payload.path, exc))
+    elif isinstance(payload, (WriteFile, FixFile)):
+        backup_file = backup(payload.path) if isinstance(payload, FixFile) and payload.backup and backup else None
+        _write(payload.path, payload.text)
+        if backup_file:
+            return dict(backup_file=backup_file)
+    return {}
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        mode = os.stat(path).st_mode & 0o7777   # keep what an operator set on a file we rewrite
+    except OSError:
+        mode = 0o644
+    try:
+        files.write_atomic(path, text, mode=mode, make_dirs=True)
+    except OSError as exc:   # the directory could not be made
+        raise HostError('cannot write %s: %s' % (path, exc))
 
 
 # ---------------------------------------------------------------------------------------

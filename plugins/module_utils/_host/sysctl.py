@@ -134,6 +134,30 @@ def join_root(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip('/'))
 
 
+def host_realpath(root: str, path: str) -> str:
+    """Where ``path`` of the host really is (symlinks resolved), as a path of the host (not under ``root``)."""
+    real = os.path.realpath(join_root(root, path))
+    if root not in (None, '', '/'):
+        base = os.path.realpath(root)
+        if real == base or real.startswith(base + os.sep):
+            relative = os.path.relpath(real, base)
+            real = '/' if relative == '.' else '/' + relative
+    return real
+
+
+def conf_read_at_boot(root: str = '/', dirs: Sequence[str] = SYSCTL_DIRS, conf: str = SYSCTL_CONF) -> Optional[str]:
+    """The sysctl.d link through which systemd-sysctl reads /etc/sysctl.conf at boot, or None.
+
+    procps' ``sysctl --system`` always reads /etc/sysctl.conf last; systemd-sysctl reads only the
+    sysctl.d directories, so it sees /etc/sysctl.conf only through such a link (procps ships
+    /etc/sysctl.d/99-sysctl.conf on Debian 12; Debian 13 ships neither the link nor the file).
+    """
+    for entry in read_order(root, dirs, conf=None):
+        if not entry['masked'] and host_realpath(root, entry['path']) == conf:
+            return entry['path']
+    return None
+
+
 def shadowing_file(path: str, root: str = '/', dirs: Sequence[str] = SYSCTL_DIRS) -> Optional[str]:
     """The file that hides ``path`` at boot (same basename, earlier directory, or a /dev/null mask), or None."""
     basename = os.path.basename(path)
@@ -165,8 +189,8 @@ class BootView:
                 except OSError:
                     continue
             shown = entry['path']
-            real = os.path.realpath(join_root(root, entry['path']))
-            if root in (None, '', '/') and real != entry['path'] and os.path.basename(real) != entry['basename']:
+            real = host_realpath(root, entry['path'])
+            if real != entry['path'] and os.path.basename(real) != entry['basename']:
                 shown = '%s (via %s)' % (real, entry['path'])
             for item in parse_text(text):
                 item = dict(item, path=entry['path'], shown=shown)

@@ -208,3 +208,100 @@ def test_drop_policy_and_ra_routes_are_warned_about(host):
 def test_missing_iptables_gives_no_policy(host):
     status, result, _module = run(host, check_mode=True, ipv4=True, cmds={})
     assert status == 'exit' and result['forward_policy'] == dict(ipv4=None, ipv6=None)
+
+
+# ---- on_override: fix, and the wording per distribution (issue 16 item 8) ----------------------
+def write(host, path, text):
+    full = on_root(host, path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, 'w') as stream:
+        stream.write(text)
+    return full
+
+
+def read(host, path):
+    with open(on_root(host, path)) as stream:
+        return stream.read()
+
+
+def test_sysctl_conf_without_a_link_is_not_read_at_boot_but_by_sysctl_system(host):
+    write(host, '/etc/sysctl.conf', '# local\nnet.ipv4.ip_forward=0\n')   # Debian 13: no 99-sysctl.conf link
+    status, result, _module = run(host, ipv4=True)
+    assert status == 'fail'
+    assert result['msg'].startswith('/etc/sysctl.conf:2 sets net.ipv4.ip_forward = 0; sysctl --system reads '
+                                    '/etc/sysctl.conf last of all')
+    assert 'no name of sysctl_file sorts after it' in result['msg']
+    assert 'systemd-sysctl does not read it at boot on this host' in result['msg']
+    assert 'on_override: fix' in result['msg'] and 'name sysctl_file so it sorts' not in result['msg']
+
+
+def test_sysctl_conf_through_the_debian_12_link_is_read_at_boot(host):
+    write(host, '/etc/sysctl.conf', 'net.ipv4.ip_forward=0\n')
+    os.symlink('../sysctl.conf', on_root(host, '/etc/sysctl.d/99-sysctl.conf'))
+    status, result, _module = run(host, ipv4=True)
+    assert status == 'fail' and result['msg'].startswith('/etc/sysctl.conf (via /etc/sysctl.d/99-sysctl.conf):1 sets')
+    assert 'read last of all, at boot (through /etc/sysctl.d/99-sysctl.conf) and by sysctl --system' in result['msg']
+    assert len(result['overrides']) == 1
+
+
+def test_fix_comments_out_the_line_in_sysctl_conf_with_a_backup(host):
+    original = '# local\nnet.ipv4.ip_forward=0\nkernel.x = 1\n'
+    write(host, '/etc/sysctl.conf', original)
+    os.symlink('../sysctl.conf', on_root(host, '/etc/sysctl.d/99-sysctl.conf'))
+    status, predicted, _module = run(host, check_mode=True, diff=True, ipv4=True, on_override='fix')
+    fix = [record for record in predicted['sysctls'] if record['name'] == '/etc/sysctl.conf']
+    assert status == 'exit' and fix == [dict(name='/etc/sysctl.conf', action='commented', changes=['line 2'])]
+    assert read(host, '/etc/sysctl.conf') == original
+    block = [diff for diff in predicted['diff'] if diff['after_header'] == 'sysctl /etc/sysctl.conf (commented)'][0]
+    assert '# net.ipv4.ip_forward=0  # commented out by netfleet.docker.ip_forward' in block['after']['content']
+
+    status, result, module = run(host, ipv4=True, on_override='fix')
+    assert status == 'exit' and result['changed'] is True
+    assert read(host, '/etc/sysctl.conf') == (
+        '# local\n# net.ipv4.ip_forward=0  # commented out by netfleet.docker.ip_forward: it undid %s at boot\n'
+        'kernel.x = 1\n' % SYSCTL_FILE)
+    assert os.path.islink(on_root(host, '/etc/sysctl.d/99-sysctl.conf'))
+    backup = [record for record in result['sysctls'] if record['name'] == '/etc/sysctl.conf'][0]['backup_file']
+    with open(backup) as stream:
+        assert stream.read() == original
+
+    status, again, _module = run(host, ipv4=True, on_override='fix')
+    assert again['changed'] is False and again['overrides'] == []
+
+
+def test_fix_shadows_a_package_file_instead_of_editing_it(host):
+    vendor = '/usr/lib/sysctl.d/99-vendor.conf'
+    write(host, vendor, 'net.ipv4.ip_forward = 0\nnet.core.x = 1\n')
+    status, result, _module = run(host, ipv4=True, on_override='fix')
+    record = [item for item in result['sysctls'] if item['action'] == 'shadowed'][0]
+    assert status == 'exit' and record['name'] == '/etc/sysctl.d/99-vendor.conf' and record['source'] == vendor
+    assert read(host, vendor) == 'net.ipv4.ip_forward = 0\nnet.core.x = 1\n'
+    copy = read(host, '/etc/sysctl.d/99-vendor.conf')
+    assert copy.startswith('# Copy of %s' % vendor) and '\nnet.core.x = 1\n' in copy
+    status, again, _module = run(host, ipv4=True, on_override='fix')
+    assert again['changed'] is False
+
+
+@pytest.mark.parametrize('setup, words', [
+    (lambda host: write(host, '/etc/sysctl.d/99-late.conf', 'net.ipv4.ip_for* = 0\nnet/ipv4/ip_forward = 0\n'),
+     'sets keys by a pattern'),
+    (lambda host: write(host, '/etc/sysctl.d/90-netfleet-forwarding.conf', '# hides /usr/lib\'s\n'),
+     'is never read at boot'),
+])
+def test_fix_refuses_what_it_cannot_fix_and_changes_nothing(host, setup, words):
+    setup(host)
+    write(host, '/etc/sysctl.d/99-zz.conf', 'net.ipv4.ip_forward = 0\n')
+    status, result, _module = run(host, ipv4=True, on_override='fix',
+                                  sysctl_file='/usr/lib/sysctl.d/90-netfleet-forwarding.conf'
+                                  if 'never' in words else SYSCTL_FILE)
+    assert status == 'fail' and words in result['msg'] and result['changed'] is False
+    assert read(host, '/etc/sysctl.d/99-zz.conf') == 'net.ipv4.ip_forward = 0\n'
+    assert runtime(host, 'net/ipv4/ip_forward') == '0'
+
+
+def test_fix_refuses_a_link_in_etc_to_a_file_elsewhere(host):
+    write(host, '/usr/share/netconf/forward.conf', 'net.ipv4.ip_forward = 0\n')
+    os.symlink(on_root(host, '/usr/share/netconf/forward.conf'), on_root(host, '/etc/sysctl.d/99-link.conf'))
+    status, result, _module = run(host, ipv4=True, on_override='fix')
+    assert status == 'fail' and result['msg'].startswith(
+        '/etc/sysctl.d/99-link.conf is a link to /usr/share/netconf/forward.conf, which sets the lines 1')
