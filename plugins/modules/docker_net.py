@@ -329,6 +329,14 @@ networks:
       description: The engine operations in order (C(disconnect api), C(remove), C(create), C(connect api)).
       type: list
       elements: str
+    stranded_containers:
+      description:
+        - Containers that a forced removal (O(force=true)) leaves on no network at all; they keep running
+          with only the loopback interface. A warning names them too.
+      returned: when a forced removal leaves such containers
+      type: list
+      elements: str
+      sample: [api]
 network:
   description: The inspected network after the task (single-network form only; empty when removed).
   returned: when O(name) is used
@@ -386,6 +394,8 @@ class DockerNetDriver(Driver):
     def build_result(self, steps):
         # Applied removals first, creations last; reported in the order the task lists them.
         position = dict((id(desired), index) for index, desired in enumerate(self.desired))
+        for warning in network_steps.stranded_warnings(steps, self.check_mode):
+            self.module.warn(warning)
         return super().build_result(sorted(steps, key=lambda step: position[id(step.payload.desired)]))
 
     def extra_result(self, steps):

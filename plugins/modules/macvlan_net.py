@@ -378,6 +378,8 @@ class MacvlanNetDriver(Driver):
 
     def build_result(self, steps):
         network_step = [step for step in steps if isinstance(step.payload, NetworkPlan)][0]
+        for warning in network_steps.stranded_warnings([network_step], self.check_mode):
+            self.module.warn(warning)
         host_steps = sorted((step for step in steps if step is not network_step),
                             key=lambda step: not step.name.startswith('shim '))  # the shim's record first
         result = super().build_result(host_steps)

@@ -63,6 +63,8 @@ class NetworkPlan:
     changes: Tuple[Mapping[str, Any], ...] = ()
     steps: Tuple[NetworkOp, ...] = ()
     restore: Tuple[Mapping[str, Any], ...] = ()
+    #: containers a forced removal leaves on no network at all (they keep running with only lo)
+    stranded: Tuple[str, ...] = ()
     actual: Optional[Mapping[str, Any]] = field(default=None, init=False, compare=False)
 
     def __post_init__(self):
@@ -185,9 +187,10 @@ class NetworkManager:
             if plan is not None:
                 plans.append(plan)
         problems.extend(self._overlap_problems(plans))
+        problems.extend(self._parent_problems(plans))
         if problems:
             raise PlanError(problems)
-        return plans
+        return self._with_stranded(plans)
 
     def problems_beside(self, desired_networks: Sequence[Any]) -> List[str]:
         """What the engine adds to a batch that already has request problems (all in one answer).
@@ -406,6 +409,56 @@ class NetworkManager:
                 problems.append("network '%s': subnet %s overlaps subnet %s of network '%s' (%s); pick a disjoint subnet"
                                 % (owner, subnet, other_subnet, other, where))
         return problems
+
+    def _parent_problems(self, plans: Sequence[NetworkPlan]) -> List[str]:
+        """Docker takes one macvlan network per parent; its own refusal names an internal dm-... id."""
+        changing = set(plan.name for plan in plans if plan.action in (CREATED, RECREATED, REMOVED))
+        holders = {}
+        for network in self.networks():
+            parent = self._macvlan_parent(inspected_view(network))
+            if parent and network['Name'] not in changing:
+                holders.setdefault(parent, network['Name'])
+        problems = []
+        for plan in plans:
+            parent = self._macvlan_parent(plan.target) if plan.action in (CREATED, RECREATED) else None
+            if not parent:
+                continue
+            if parent in holders:
+                problems.append("%s: parent %s already carries macvlan network '%s', and Docker takes one macvlan "
+                                "network per parent; use another parent (a second NIC, or an 802.1q sub-interface "
+                                "such as %s.10), or remove '%s' first"
+                                % (plan.desired.owner, parent, holders[parent], parent, holders[parent]))
+            else:
+                holders[parent] = plan.name
+        return problems
+
+    @staticmethod
+    def _macvlan_parent(view: Optional[Mapping[str, Any]]) -> Optional[str]:
+        """The parent a local macvlan network holds from its creation on.
+
+        Config-only networks hold nothing, and a swarm network with config_from reaches a node's
+        driver only when a task lands there, so neither is counted (the engine decides later).
+        """
+        if not view or view.get('driver') != 'macvlan' or view.get('config_only') or view.get('config_from'):
+            return None
+        return (view.get('driver_options') or {}).get('parent')
+
+    def _with_stranded(self, plans: List[NetworkPlan]) -> List[NetworkPlan]:
+        """Removals that leave containers on no network name them (they keep running with only lo)."""
+        removed = set(plan.name for plan in plans if plan.action == REMOVED)
+        if not removed:
+            return plans
+        result = []
+        for plan in plans:
+            if plan.action == REMOVED:
+                stranded = []
+                for op in plan.steps:
+                    data = self.container(op.endpoint['id']) if op.op == 'disconnect' else None
+                    if data is not None and not set((data.get('NetworkSettings') or {}).get('Networks') or {}) - removed:
+                        stranded.append(op.endpoint['container'])
+                plan = replace(plan, stranded=tuple(sorted(stranded)))
+            result.append(plan)
+        return result
 
     # -- applying ----------------------------------------------------------------------
 

@@ -59,10 +59,23 @@ def plan_network_steps(manager: NetworkManager, desired: Sequence[DesiredNetwork
 
 
 def network_step(plan: NetworkPlan) -> Step:
+    details: Dict[str, Any] = dict(id=plan.network_id, differences=list(plan.changes), steps=plan.summary())
+    if plan.stranded:
+        details['stranded_containers'] = list(plan.stranded)
     return Step(name=plan.name, action=plan.action, before=plan.before(), after=plan.after(),
-                changes=tuple(change['path'] for change in plan.changes),
-                details=dict(id=plan.network_id, differences=list(plan.changes), steps=plan.summary()),
-                payload=plan)
+                changes=tuple(change['path'] for change in plan.changes), details=details, payload=plan)
+
+
+def stranded_warnings(steps: Sequence[Step], check_mode: bool) -> List[str]:
+    """One warning per forced removal that leaves containers on no network at all."""
+    warnings = []
+    for step in steps:
+        plan = step.payload
+        if isinstance(plan, NetworkPlan) and plan.stranded:
+            warnings.append("removing network '%s' %s containers %s on no network (they keep running with only "
+                            "the loopback interface); connect them to another network or stop them"
+                            % (plan.name, 'would leave' if check_mode else 'left', ', '.join(plan.stranded)))
+    return warnings
 
 
 def apply_network_step(manager: NetworkManager, step: Step) -> Dict[str, Any]:

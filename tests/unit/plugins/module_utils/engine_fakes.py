@@ -165,6 +165,10 @@ class FakeModule:
         self.params.update(params)
         self.check_mode = check_mode
         self._diff = diff
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
 
     def exit_json(self, **result):
         raise ModuleExit(False, result)

@@ -149,3 +149,15 @@ def test_removed_network_reports_empty_network_and_its_old_id():
     out = run(api, name='web', state='absent')
     assert out.result['network'] == {}
     assert out.result['networks'][0]['id'] == _id('web')
+
+
+def test_forced_removal_warns_and_names_stranded_containers():
+    api = StatefulAPI([network('web')], containers=[container('app', networks=dict(web={}))])
+    module = FakeModule(docker_net.argument_spec(), dict(name='web', state='absent', force=True))
+    driver = docker_net.DockerNetDriver(module)
+    driver.connect = lambda: Engine(api, ENDPOINT)
+    with pytest.raises(ModuleExit) as exc:
+        driver.run()
+    assert exc.value.result['networks'][0]['stranded_containers'] == ['app']
+    assert module.warnings == ["removing network 'web' left containers app on no network (they keep running with "
+                               "only the loopback interface); connect them to another network or stop them"]

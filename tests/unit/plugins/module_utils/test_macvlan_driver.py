@@ -189,3 +189,11 @@ def test_requested_shim_address_checked(tmp_path):
     out = run(FakeAPI(), FakeHost(dict(eth1=ETH1), strict=True), tmp_path, parent='eth1',
               ipam=dict(config=[SUBNET]), host_shim=dict(address='192.168.50.70'))
     assert out.failed and 'is inside ip_range 192.168.50.64/27' in out.result['msg']
+
+
+def test_second_macvlan_on_the_parent_names_the_holder_before_the_engine(tmp_path):
+    """Issue 16 item 9: the engine would answer 'network dm-0a1b2c... is already using parent interface'."""
+    other = network('office', [('10.99.0.0/24', None)], driver='macvlan', Options=dict(parent='eth1'))
+    out = run(FakeAPI([other]), FakeHost(dict(eth1=ETH1), strict=True), tmp_path, parent='eth1', ipam=dict(config=[SUBNET]))
+    assert out.failed and out.result['changed'] is False
+    assert "parent eth1 already carries macvlan network 'office'" in out.result['msg']

@@ -555,3 +555,64 @@ def test_plans_are_immutable():
     with pytest.raises(AttributeError):
         plan.steps[0].op = 'create'
     assert plan.summary() == ['remove', 'create']
+
+
+# -- issue 16 item 7: forced removals name the containers left on no network ------------------------
+
+def test_forced_removal_names_containers_that_lose_their_last_network():
+    app = container('app', networks=dict(web={}))
+    db = container('db', running=False, networks=dict(web={}, other={}))
+    mgr, _api = manager([network('web'), network('other', [('10.3.0.0/24', '10.3.0.1')])], [app, db])
+    [plan] = mgr.plan([want('web', state='absent', force=True)])
+    assert plan.stranded == ('app',)
+    plans = mgr.plan(batch(dict(name='web', state='absent'), dict(name='other', state='absent'), force=True))
+    assert [p.stranded for p in plans] == [('app', 'db'), ('db',)]
+
+
+def test_removal_without_endpoints_strands_nobody():
+    mgr, _api = manager([network('web')])
+    [plan] = mgr.plan([want('web', state='absent', force=True)])
+    assert plan.stranded == ()
+
+
+# -- issue 16 item 9: one macvlan network per parent, named before the engine refuses ---------------
+
+def macvlan_network(name, subnet, parent='eth1', **overrides):
+    return network(name, [(subnet, None)], driver='macvlan', Options=dict(parent=parent), **overrides)
+
+
+def test_second_macvlan_on_a_parent_names_the_network_holding_it():
+    mgr, _api = manager([macvlan_network('lan', '192.168.50.0/24')])
+    problems = plan_error(mgr, [want('lan2', driver='macvlan', driver_options=dict(parent='eth1'),
+                                     ipam=dict(config=[dict(subnet='192.168.60.0/24')]))])
+    assert problems == ["network 'lan2': parent eth1 already carries macvlan network 'lan', and Docker takes one "
+                        "macvlan network per parent; use another parent (a second NIC, or an 802.1q sub-interface "
+                        "such as eth1.10), or remove 'lan' first"]
+
+
+def test_macvlan_parent_freed_in_the_same_batch_or_taken_twice_in_it():
+    mgr, _api = manager([macvlan_network('lan', '192.168.50.0/24')])
+    mgr.plan(batch(dict(name='lan', state='absent'),
+                   dict(name='lan2', driver='macvlan', driver_options=dict(parent='eth1'),
+                        ipam=dict(config=[dict(subnet='192.168.60.0/24')]))))
+    mgr, _api = manager()
+    problems = plan_error(mgr, batch(
+        dict(name='a', ipam=dict(config=[dict(subnet='192.168.61.0/24')])),
+        dict(name='b', ipam=dict(config=[dict(subnet='192.168.62.0/24')])),
+        driver='macvlan', driver_options=dict(parent='eth2')))
+    assert len(problems) == 1 and problems[0].startswith("network 'b': parent eth2 already carries macvlan network 'a'")
+
+
+def test_config_only_and_config_from_networks_hold_no_parent():
+    base = network('base', [('10.6.0.0/24', '10.6.0.1')], driver='null', ConfigOnly=True, Options=dict(parent='eth1'))
+    swarm_lan = network('swarm_lan', [], driver='macvlan', ConfigFrom=dict(Network='base'), Scope='swarm')
+    mgr, _api = manager([base, swarm_lan])
+    [plan] = mgr.plan([want('lan2', driver='macvlan', driver_options=dict(parent='eth1'),
+                            ipam=dict(config=[dict(subnet='192.168.60.0/24')]))])
+    assert plan.action == net.CREATED
+
+
+def test_recreating_a_macvlan_network_keeps_its_own_parent():
+    mgr, _api = manager([macvlan_network('lan', '192.168.50.0/24', Labels=dict(a='1'))])
+    [plan] = mgr.plan([want('lan', driver='macvlan', driver_options=dict(parent='eth1'), labels=dict(a='2'))])
+    assert plan.action == net.RECREATED
