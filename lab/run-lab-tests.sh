@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # The lab test stage (`make lab-test`; `make test` calls it too):
-#   1. bring the lab up if needed (a mixed fleet: both images, a second underlay NIC),
-#   2. pytest tests/lab (engine versions, underlay reachability, Ansible over SSH, bad input,
-#      up/down leaves the outer engine as it was),
+#   1. bring the lab up if needed (a mixed fleet: one host of each image, forky, trixie and
+#      bookworm, and a second underlay NIC),
+#   2. pytest tests/lab on it (engine version per image, cgroup v2 on forky, underlay
+#      reachability, Ansible over SSH, bad input, up/down leaves the outer engine as it was),
 #   3. molecule test -s default (extensions/molecule/default: converge docker_net on the fleet),
 #      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its create.yml),
 #      then molecule test -s daemon and -s kv (kv: its own bookworm lab, see its create.yml),
 #      then molecule test -s fleet (playbooks/site.yml + verify.yml on a 3-host trixie lab),
 #   4. always take the lab down; exit non-zero if anything failed.
-# Parameters: LAB_TEST_HOSTS (3), LAB_TEST_IMAGES (trixie,bookworm), LAB_TEST_SECOND_NIC (1).
+# Parameters: LAB_TEST_HOSTS (3), LAB_TEST_SECOND_NIC (1), LAB_TEST_IMAGES (trixie,bookworm: the
+# lab of the Molecule scenarios that use the environment's), LAB_TEST_PYTEST_IMAGES
+# (forky,trixie,bookworm: the lab of step 1 and 2).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$ROOT/.venv/bin:$PATH
 export LAB_HOSTS=${LAB_TEST_HOSTS:-3} LAB_IMAGES=${LAB_TEST_IMAGES:-trixie,bookworm}
 export LAB_SECOND_NIC=${LAB_TEST_SECOND_NIC:-1}
+PYTEST_IMAGES=${LAB_TEST_PYTEST_IMAGES:-forky,trixie,bookworm}
 LABCTL=(.venv/bin/python lab/labctl.py)
 t_start=$SECONDS
 rc=0
@@ -28,14 +32,14 @@ finish() {
 trap finish EXIT
 trap 'rc=130; exit' INT TERM
 
-step "lab up (LAB_HOSTS=$LAB_HOSTS LAB_IMAGES=$LAB_IMAGES LAB_SECOND_NIC=$LAB_SECOND_NIC)"
-if ! "${LABCTL[@]}" up; then
+step "lab up (LAB_HOSTS=$LAB_HOSTS LAB_IMAGES=$PYTEST_IMAGES LAB_SECOND_NIC=$LAB_SECOND_NIC)"
+if ! LAB_IMAGES=$PYTEST_IMAGES "${LABCTL[@]}" up; then
   echo "lab tests: lab-up failed; taking down whatever lab is up and trying once more" >&2
-  if ! { "${LABCTL[@]}" down && "${LABCTL[@]}" up; }; then rc=1; exit; fi
+  if ! { "${LABCTL[@]}" down && LAB_IMAGES=$PYTEST_IMAGES "${LABCTL[@]}" up; }; then rc=1; exit; fi
 fi
 
-step "pytest tests/lab"
-.venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
+step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
+LAB_IMAGES=$PYTEST_IMAGES .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
 
 # The Molecule scenarios, one after another on the one lab this machine has. Each scenario's
 # create.yml reuses a lab that is up with its parameters or brings its own up after the previous
