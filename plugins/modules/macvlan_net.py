@@ -252,6 +252,25 @@ host_shim:
     action:
       description: V(created), V(changed) or V(unchanged).
       type: str
+completed:
+  description:
+    - On a failure part-way, the steps applied before it, in the order they were applied (removals first),
+      each with the same keys as a record of RV(host) (the network step adds its C(id)).
+  returned: failure after changes started
+  type: list
+  elements: dict
+failed:
+  description:
+    - On a failure part-way, the step that failed, with C(error) and, for a network, C(done), the engine
+      operations it had carried out before the error (C(changed) is true when there were any).
+  returned: failure after changes started
+  type: list
+  elements: dict
+not_attempted:
+  description: On a failure part-way, the steps that were not started, in the order they would have been applied.
+  returned: failure after changes started
+  type: list
+  elements: dict
 problems:
   description: Every problem found while validating a failed request.
   returned: failure
