@@ -5,8 +5,8 @@
 #   2. pytest tests/lab on it (engine version per image, cgroup v2 on forky, underlay
 #      reachability, Ansible over SSH, bad input, up/down leaves the outer engine as it was),
 #   3. molecule test -s default (extensions/molecule/default: converge docker_net on the fleet),
-#      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its create.yml),
-#      then molecule test -s daemon and -s kv (kv: its own bookworm lab, see its create.yml),
+#      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its molecule.yml),
+#      then molecule test -s daemon and -s kv (kv: its own bookworm lab, see its molecule.yml),
 #      then molecule test -s fleet (playbooks/site.yml + verify.yml on a 3-host trixie lab),
 #   4. always take the lab down; exit non-zero if anything failed.
 # Parameters: LAB_TEST_HOSTS (3), LAB_TEST_SECOND_NIC (1), LAB_TEST_IMAGES (trixie,bookworm: the
@@ -42,7 +42,7 @@ step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
 LAB_IMAGES=$PYTEST_IMAGES .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
 
 # The Molecule scenarios, one after another on the one lab this machine has. Each scenario's
-# create.yml reuses a lab that is up with its parameters or brings its own up after the previous
+# create (extensions/molecule/shared/create.yml, parameters in its molecule.yml) reuses a lab that is up with its parameters or brings its own up after the previous
 # scenario's destroy: default (docker_net on every host) the lab brought up above; ip_forward and macvlan (issue 4) the lab of the environment with a second
 # NIC; swarm (issue 5) 3 trixie hosts; daemon the lab of the environment (both engines); kv
 # bookworm hosts (Docker 20.10: cluster-store); fleet (issue 6) 3 trixie hosts for site.yml.
