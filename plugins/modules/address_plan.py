@@ -17,17 +17,50 @@ description:
     Docker uses by default for local networks (172.17.0.0/16-172.31.0.0/16, 192.168.0.0/16). Set O(swarm_pool) so swarm
     allocates from the plan instead of its default 10.0.0.0/8.
   - >-
-    Stable. Allocations are kept in O(state_file) on the machine the module runs on (run it on
-    the controller with C(delegate_to: localhost) and C(run_once: true)); an allocation, once made,
-    never moves when hosts are added or removed. Hosts that leave keep their reservations until
+    The fleet is the source of truth. What the hosts already have (O(claims), O(swarm_claims), read back from
+    them) is kept first, then the still valid allocations of the optional cache O(state_file); only what is
+    missing is allocated, hosts in sorted order. A run from a controller without the cache, with hosts in any
+    order, moves nothing; an allocation, once made, never moves when hosts are added or removed.
+  - >-
+    Two holders of one subnet (two hosts' claims overlapping, or a cache entry giving host A a subnet host B
+    holds) fail naming both, before anything is written. New subnets are refused while a host in O(unread)
+    has nothing in the cache (it could hold the subnet), and altogether with O(allocate=false).
+  - >-
+    The cache lives on the machine the module runs on (run it on the controller with
+    C(delegate_to: localhost) and C(run_once: true)). Hosts that leave keep their cached reservations until
     listed in O(release).
   - When the space runs out, fails naming the supernet, the prefix, how many are needed and how
     many fit. Nothing is written then.
 options:
   state_file:
-    description: JSON file holding the allocations. Created when missing.
+    description:
+      - JSON file caching the allocations. Created when missing. Optional - the fleet is the truth, the cache
+        only covers hosts that cannot be read back, allocations not applied yet, and hosts that left.
     type: path
-    required: true
+  claims:
+    description:
+      - Per host, what it already has, read back from it (see the C(netfleet.docker.fleet_claims) filter) -
+        C(bip) (daemon.json, gateway form), C(address_pools) (daemon.json C(default-address-pools), list of
+        C(base)/C(size)), C(networks) (declared network name to its subnets on the engine).
+    type: dict
+    default: {}
+  swarm_claims:
+    description:
+      - Swarms the hosts belong to, each with C(cluster_id), C(default_addr_pool), C(subnet_size) and C(hosts)
+        (read on a manager). The pool is claimed for O(swarm_pool); it cannot move (init only).
+    type: list
+    elements: dict
+    default: []
+  unread:
+    description: Hosts of the run whose read-back failed, host to reason. New allocations wait for them.
+    type: dict
+    default: {}
+  allocate:
+    description:
+      - Allocate what the fleet and the cache do not hold. V(false) only claims, and fails naming what is
+        missing - for sliced or limited runs that do not see the whole fleet.
+    type: bool
+    default: true
   supernets:
     description: Named supernets the plan carves from, name to CIDR.
     type: dict
@@ -180,9 +213,15 @@ plan:
         networks: {frontend: 10.65.0.64/26}
     swarm: {default_addr_pool: [10.66.0.0/16], subnet_size: 24}
 report:
-  description: Allocation keys that are new, kept, moved (no longer valid), kept for absent hosts, released.
+  description:
+    - Allocation keys that are new, kept (from the cache), claimed (from the fleet), corrected (the fleet
+      overrode the cache), moved (no longer valid), kept for absent hosts, released; and the unread hosts.
   returned: success
   type: dict
+state_text:
+  description: The cache file's new content (written by the module unless in check mode).
+  returned: success
+  type: str
 '''
 
 
@@ -196,7 +235,11 @@ SLICE = dict(prefix=dict(type='int', required=True), supernet=dict(type='str', r
 POOL = dict(SLICE, size=dict(type='int', required=True))
 
 ARGUMENT_SPEC = dict(
-    state_file=dict(type='path', required=True),
+    state_file=dict(type='path'),
+    claims=dict(type='dict', default={}),
+    swarm_claims=dict(type='list', elements='dict', default=[]),
+    unread=dict(type='dict', default={}),
+    allocate=dict(type='bool', default=True),
     supernets=dict(type='dict', required=True),
     exclude=dict(type='list', elements='dict', default=[],
                  options=dict(cidr=dict(type='str', required=True), reason=dict(type='str'))),
@@ -213,18 +256,19 @@ ARGUMENT_SPEC = dict(
 
 
 class AddressPlanDriver(Driver):
-    """The fleet plan: computed from the saved allocations; one step writes the new state file."""
+    """The fleet plan: from the fleet's claims and the cached allocations; one step writes the new cache."""
 
     required_libraries = (('netaddr', NETADDR_IMPORT_ERROR),)
 
     def plan(self):
         path = self.params['state_file']
-        state = address_plan.load_state(path)
+        state = address_plan.load_state(path) if path else {}
         try:
             self.fleet_plan, new_state, self.report = address_plan.plan(self.params, state)
         except IpamError as exc:
             raise address_plan.PlanError(str(exc))
-        if new_state == state:
+        self.state_text = address_plan.render_state(new_state)
+        if not path or new_state == state:
             return ()
         before = set((state or {}).get('allocations', {}).items())
         after = set(new_state['allocations'].items())
@@ -244,7 +288,8 @@ class AddressPlanDriver(Driver):
         del result[self.records_key]   # the report says what happened to each allocation
         if not result.get('diff'):
             result.pop('diff', None)
-        result.update(plan=self.fleet_plan, report=self.report, state_file=self.params['state_file'])
+        result.update(plan=self.fleet_plan, report=self.report, state_file=self.params['state_file'],
+                      state_text=self.state_text)
         return result
 
 

@@ -112,7 +112,7 @@ engine:
       connection_api_version, os, kernel_version, ipv4_forwarding, bridge_nf_iptables,
       bridge_nf_ip6tables, live_restore, network_drivers, default_address_pools, cluster_store,
       cluster_advertise, swarm (state, node_id, node_addr, control_available, cluster_id, managers,
-      nodes) and default_bridge (subnet, gateway, mtu, options).
+      nodes, and on managers default_addr_pool and subnet_size) and default_bridge (subnet, gateway, mtu, options).
   returned: when O(engine=true)
   type: dict
 features:

@@ -119,6 +119,8 @@ def engine_facts(engine: Any) -> Tuple[Dict[str, Any], Dict[str, bool]]:
             node_addr=swarm.get('NodeAddr') or None,
             control_available=bool(swarm.get('ControlAvailable')),
             cluster_id=cluster.get('ID') or None,
+            default_addr_pool=cluster.get('DefaultAddrPool') or None,
+            subnet_size=cluster.get('SubnetSize') or None,
             managers=swarm.get('Managers'),
             nodes=swarm.get('Nodes'),
         ),

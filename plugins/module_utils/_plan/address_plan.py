@@ -4,10 +4,13 @@
 """Fleet address planning: stable, disjoint subnets for every host's networks, bip, local pools
 and the swarm pool, carved out of declared supernets.
 
-Stability comes from a state (a dict kept in a file on the controller): an allocation once
-made is reused as long as it is still valid, so adding or removing hosts never renumbers
-anyone. Hosts that leave keep their reservations until released explicitly, so a host that
-comes back gets its old subnets.
+The fleet is the source of truth: what each host already has (claims read back from it, see
+claims.py) is kept first; a state (a dict kept in a file on the controller) is only a cache for
+what the fleet cannot tell: hosts that could not be read, allocations not applied yet, hosts
+that left (they keep their reservations until released, so a host that comes back gets its old
+subnets). Hosts are planned in sorted order, so new allocations never depend on inventory order,
+and an allocation once made is reused as long as it is valid: adding or removing hosts never
+renumbers anyone.
 
 Allocation is integer arithmetic over sorted intervals (no per-address objects), which keeps
 10,000 hosts x 8 networks well under a second.
@@ -24,6 +27,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set
 from ansible_collections.netfleet.docker.plugins.module_utils._common import files
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError, PlanningError
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._plan import claims as fleet
 
 try:
     import netaddr
@@ -216,6 +220,7 @@ class Slot(NamedTuple):
     owner: str
     prefix: int
     supernet: str
+    size: Optional[int] = None   # pools: the prefix the engine cuts from them
 
 
 def plan(spec: Mapping[str, Any], state: Optional[Mapping[str, Any]] = None) -> Tuple[dict, dict, dict]:
@@ -224,44 +229,135 @@ def plan(spec: Mapping[str, Any], state: Optional[Mapping[str, Any]] = None) -> 
     spec keys: supernets {name: cidr}; exclude [{cidr, reason}]; hosts [name];
     host_exclude {host: [cidr]}; networks [{name, prefix, supernet}]; bip {prefix, supernet} or None;
     address_pools {prefix, size, supernet} or None; swarm_pool {prefix, size, supernet} or None;
-    avoid_docker_defaults bool; release [host] (drop reservations of hosts that left).
+    avoid_docker_defaults bool; release [host] (drop reservations of hosts that left);
+    claims {host: {bip, address_pools, networks}} and swarm_claims [{cluster_id, default_addr_pool,
+    subnet_size, hosts}] read back from the fleet; unread {host: reason}; allocate bool (False: claim only);
+    state_file (named in messages).
     Returns (plan, new_state, report).
     """
     previous = dict((state or {}).get('allocations') or {})
-    supernets = list((spec.get('supernets') or {}).items())
-    excludes = [(item.get('reason') or item['cidr'], item['cidr']) for item in spec.get('exclude') or []]
-    planner = Planner(supernets, excludes, spec.get('avoid_docker_defaults', True))
-    hosts = list(spec.get('hosts') or [])
+    planner = Planner(list((spec.get('supernets') or {}).items()),
+                      [(item.get('reason') or item['cidr'], item['cidr']) for item in spec.get('exclude') or []],
+                      spec.get('avoid_docker_defaults', True))
+    hosts = sorted(spec.get('hosts') or [])   # inventory order decides nothing
     networks = list(spec.get('networks') or [])
-    _check_declarations(hosts, networks)
-    slots = _slots(spec, hosts, networks)
     released = set(spec.get('release') or [])
+    _check_declarations(hosts, networks, released)
+    slots = _slots(spec, hosts, networks)
+    held = _check_claims(spec, previous)
     _reserve_host_ranges(planner, spec.get('host_exclude') or {})
 
-    # 1. Keep previous allocations that are still valid (stability), 2. keep reservations of
-    # hosts that left (unless released), 3. allocate the rest.
-    result, moved = _claim_previous(planner, slots, previous)
+    # 1. Keep what the fleet has, 2. then the cache's still valid allocations, 3. keep reservations of
+    # hosts that left (unless released), 4. allocate the rest (when allowed and safe).
+    result, moved = _claim_fleet(planner, slots, held)
+    from_fleet = dict(result)
+    cached, cache_moved = _claim_previous(planner, [slot for slot in slots if slot.key not in result], previous)
+    result.update(cached)
     wanted_keys = set(slot.key for slot in slots)
     kept_foreign = _keep_absent_hosts(planner, previous, wanted_keys, released)
+    _check_allocation_allowed(spec, slots, result, previous)
     _allocate_rest(planner, slots, result)
 
     allocations = dict(kept_foreign)
     allocations.update(result)
     new_state = dict(version=STATE_VERSION, allocations=dict(sorted(allocations.items())))
     report = dict(
-        new=sorted(key for key in result if key not in previous),
+        new=sorted(key for key in result if key not in previous and key not in from_fleet),
         kept=sorted(key for key in result if key in previous and previous[key] == result[key]),
-        moved=sorted(moved),
+        moved=sorted(set(moved) | set(cache_moved)),
+        claimed=sorted(from_fleet),
+        corrected=sorted(key for key in from_fleet if key in previous and previous[key] != from_fleet[key]),
+        unread=dict(sorted((spec.get('unread') or {}).items())),
         reserved_for_absent_hosts=sorted(kept_foreign),
         released=sorted(key for key in previous if key.split('/', 1)[0] in released and key not in wanted_keys),
     )
     return _fleet_plan(spec, hosts, networks, result), new_state, report
 
 
-def _check_declarations(hosts: List[str], networks: List[Mapping[str, Any]]) -> None:
+def _check_claims(spec: Mapping[str, Any], previous: Mapping[str, str]) -> List[fleet.Claim]:
+    """The fleet's claims, refused when two owners hold one subnet or the cache contradicts the fleet."""
+    held = fleet.fleet_claims(spec)
+    problems = [fleet.two_swarms(spec.get('swarm_claims') or [], spec)]
+    problems += fleet.conflicts(held)
+    problems += fleet.cache_conflicts(previous, held, spec.get('state_file'))
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise PlanError('the fleet contradicts itself, nothing was planned or changed: %s. Each subnet must have '
+                        'one holder: move one of them by hand (daemon.json, the network), or delete the stale '
+                        'state file (the fleet is the source of truth, the file only a cache)' % '; '.join(problems),
+                        conflicts=problems)
+    return held
+
+
+def _fits(planner: Planner, slot: Slot, claim: fleet.Claim) -> bool:
+    """A claim fills its slot when it has the slot's size (and pool split), lies in the slot's supernet
+    and nothing excluded overlaps it."""
+    version, first, last, prefix = fleet.interval(claim.cidr)
+    s_version, s_first, s_last, _s_prefix = planner.bounds[slot.supernet]
+    if prefix != slot.prefix or (slot.size is not None and claim.prefix_size not in (None, slot.size)):
+        return False
+    if version != s_version or first < s_first or last > s_last:
+        return False
+    return planner.spaces[version].overlapping(first, last) is None
+
+
+def _claim_fleet(planner: Planner, slots: List[Slot], held: Sequence[fleet.Claim]) -> Tuple[Dict[str, str], List[str]]:
+    """Slots the fleet already fills; every held subnet is then kept out of new allocations."""
+    by_slot = fleet.slot_claims(held)
+    result, moved = {}, []
+    for slot in slots:
+        planner.supernet(slot.supernet)   # an undeclared supernet is named before anything else
+        candidates = by_slot.get(slot.key) or []
+        fitting = [claim for claim in candidates if _fits(planner, slot, claim)]
+        if fitting:
+            result[slot.key] = fitting[0].cidr
+        elif candidates:
+            moved.append(slot.key)
+            if slot.key == 'fleet/swarm_pool':
+                raise _swarm_pool_fixed(planner, slot, candidates[0])
+    for claim in held:
+        version, first, last, _prefix = fleet.interval(claim.cidr)
+        planner.spaces[version].reserve(first, last)
+    return result, moved
+
+
+def _swarm_pool_fixed(planner: Planner, slot: Slot, claim: fleet.Claim) -> PlanError:
+    return PlanError('%s has default_addr_pool %s with subnet size %s, fixed at swarm init; the plan asks for a /%d '
+                     'with subnet size %d from supernet %s (%s). Nothing was changed: declare fleet_plan_swarm_pool '
+                     'to match the swarm (prefix %d, size %s, a supernet holding it), or drop it'
+                     % (claim.owner, claim.cidr, claim.prefix_size, slot.prefix, slot.size, slot.supernet,
+                        planner.supernet(slot.supernet), fleet.interval(claim.cidr)[3], claim.prefix_size))
+
+
+def _check_allocation_allowed(spec: Mapping[str, Any], slots: List[Slot], result: Mapping[str, str],
+                              previous: Mapping[str, str]) -> None:
+    """New subnets only when nobody the run should know about is unknown: hosts that could not be read
+    back and have nothing in the cache may hold any subnet. With allocate=false (sliced runs) nothing new."""
+    missing = [slot.key for slot in slots if slot.key not in result]
+    if not missing:
+        return
+    if not spec.get('allocate', True):
+        raise PlanError('%d subnet(s) have no holder on the fleet and no cached allocation (%s), and allocation is '
+                        'off (fleet_plan_allocate: false, for sliced or limited runs that do not see the whole '
+                        'fleet). Nothing was changed: run the plan once over the whole fleet to allocate them'
+                        % (len(missing), ', '.join(missing[:10]) + (' ...' if len(missing) > 10 else '')))
+    cached_hosts = set(key.split('/', 1)[0] for key in previous)
+    blind = dict((host, reason) for host, reason in (spec.get('unread') or {}).items() if host not in cached_hosts)
+    if blind:
+        raise PlanError('cannot allocate %d new subnet(s) (%s): what %s hold(s) could not be read back (%s) and the '
+                        'state file has nothing for them, so a new subnet could be one they already use. Nothing was '
+                        'changed: bring them back, or release them (fleet_plan_release) if they left for good'
+                        % (len(missing), ', '.join(missing[:10]), ', '.join(sorted(blind)),
+                           '; '.join('%s: %s' % item for item in sorted(blind.items()))))
+
+
+def _check_declarations(hosts: List[str], networks: List[Mapping[str, Any]], released: Set[str]) -> None:
     if len(set(hosts)) != len(hosts):
         duplicates = sorted(set(h for h in hosts if hosts.count(h) > 1))
         raise PlanError('hosts listed twice: %s; list each host once' % ', '.join(duplicates))
+    if released & set(hosts):
+        raise PlanError('release (fleet_plan_release) names hosts still in the run: %s; a host is released once it '
+                        'has left the fleet: remove it from the inventory first' % ', '.join(sorted(released & set(hosts))))
     names = [net['name'] for net in networks]
     if len(set(names)) != len(names):
         duplicates = sorted(set(n for n in names if names.count(n) > 1))
@@ -276,13 +372,14 @@ def _slots(spec: Mapping[str, Any], hosts: List[str], networks: List[Mapping[str
     slots = []
     if spec.get('swarm_pool'):
         pool = spec['swarm_pool']
-        slots.append(Slot('fleet/swarm_pool', 'swarm pool', pool['prefix'], pool['supernet']))
+        slots.append(Slot('fleet/swarm_pool', 'swarm pool', pool['prefix'], pool['supernet'], pool['size']))
     for host in hosts:
         if spec.get('bip'):
             slots.append(Slot('%s/bip' % host, 'bip of %s' % host, spec['bip']['prefix'], spec['bip']['supernet']))
         if spec.get('address_pools'):
             pool = spec['address_pools']
-            slots.append(Slot('%s/address_pool' % host, 'address pool of %s' % host, pool['prefix'], pool['supernet']))
+            slots.append(Slot('%s/address_pool' % host, 'address pool of %s' % host, pool['prefix'], pool['supernet'],
+                              pool['size']))
         for net in networks:
             slots.append(Slot('%s/%s' % (host, net['name']), "network '%s' on %s" % (net['name'], host),
                               net['prefix'], net['supernet']))

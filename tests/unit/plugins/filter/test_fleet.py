@@ -73,3 +73,70 @@ def test_planned_daemon_options():
                                                   'default-address-pools': [dict(base='10.97.0.0/22', size=26)]}
     assert planned_daemon_options(plan, 'h2') == {'bip': '10.96.0.129/26'}
     assert planned_daemon_options(plan, 'h9') == {} and planned_daemon_options({}, 'h1') == {}
+
+
+# -- fleet_claims / planned_swarm_settings --------------------------------------------------
+
+import base64  # noqa: E402
+
+from ansible_collections.netfleet.docker.plugins.filter.fleet import fleet_claims, planned_swarm_settings  # noqa: E402
+
+
+def slurped(config):
+    return dict(content=base64.b64encode(json.dumps(config).encode()).decode(), encoding='base64')
+
+
+def engine(networks=(), swarm=None):
+    return dict(networks=[dict(name=name, ipam=dict(config=[dict(subnet=s) for s in subnets])) for name, subnets in networks],
+                missing=[], engine=dict(swarm=swarm or dict(state='inactive')))
+
+
+MANAGER = dict(state='active', cluster_id='c1', control_available=True, default_addr_pool=['10.66.0.0/16'], subnet_size=24)
+
+
+def test_fleet_claims_reads_daemon_json_networks_and_the_swarm_pool():
+    hostvars = {
+        'b': dict(fleet_daemon_json=slurped({'bip': '10.65.0.1/26', 'default-address-pools': [{'base': '100.64.0.0/22', 'size': 26}],
+                                              'mtu': 1400}),
+                  fleet_engine_facts=engine([('web', ['10.65.0.64/26', 'fd00::/64'])], MANAGER)),
+        'a': dict(fleet_daemon_json=dict(failed=True, msg='file not found: /etc/docker/daemon.json'),
+                  fleet_engine_facts=engine(swarm=dict(state='active', cluster_id=None))),
+    }
+    found = fleet_claims(['b', 'a'], hostvars)
+    assert found == dict(
+        claims={'b': dict(bip='10.65.0.1/26', address_pools=[dict(base='100.64.0.0/22', size=26)],
+                          networks={'web': ['10.65.0.64/26', 'fd00::/64']})},
+        swarm_claims=[dict(cluster_id='c1', default_addr_pool=['10.66.0.0/16'], subnet_size=24, hosts=['b'])],
+        unread={})
+
+
+def test_fleet_claims_names_hosts_that_could_not_be_read():
+    hostvars = {
+        'a': dict(fleet_daemon_json=dict(failed=True, msg='Permission denied'),
+                  fleet_engine_facts=dict(failed=True, msg='cannot connect to the engine')),
+        'b': dict(fleet_daemon_json=dict(content=base64.b64encode(b'{nope').decode()), fleet_engine_facts=engine()),
+        'c': {},
+    }
+    unread = fleet_claims(['a', 'b', 'c'], hostvars)['unread']
+    assert unread['a'] == 'daemon.json: Permission denied; engine: cannot connect to the engine'
+    assert unread['b'].startswith('daemon.json is not JSON')
+    assert 'unreachable' in unread['c']
+
+
+def test_swarm_settings_precedence_and_conflicts():
+    plan = dict(swarm=dict(default_addr_pool=['10.66.0.0/16'], subnet_size=24))
+    assert planned_swarm_settings(plan, [], 0, ['10.99.0.0/16']) == dict(default_addr_pool=['10.66.0.0/16'], subnet_size=24)
+    assert planned_swarm_settings({}, [], 0, ['10.99.0.0/16']) == dict(default_addr_pool=['10.99.0.0/16'], subnet_size=0)
+    assert planned_swarm_settings({}, ['10.98.0.0/16'], 26, ['10.99.0.0/16']) == dict(default_addr_pool=['10.98.0.0/16'],
+                                                                                     subnet_size=26)
+    assert planned_swarm_settings(plan, ['10.66.0.0/16'], 24)['default_addr_pool'] == ['10.66.0.0/16']
+    with pytest.raises(AnsibleFilterError, match=r'overlay_default_addr_pool is set to 10.98.0.0/16, and the address plan gives the swarm 10.66.0.0/16'):
+        planned_swarm_settings(plan, ['10.98.0.0/16'], 0)
+    with pytest.raises(AnsibleFilterError, match='overlay_subnet_size is set to 26'):
+        planned_swarm_settings(plan, [], 26)
+
+
+def test_fleet_claims_keeps_only_the_declared_networks():
+    hostvars = {'a': dict(fleet_daemon_json=slurped({}),
+                          fleet_engine_facts=engine([('web', ['10.65.0.0/26']), ('bridge', ['172.17.0.0/16'])]))}
+    assert fleet_claims(['a'], hostvars, networks=['web'])['claims'] == {'a': dict(networks={'web': ['10.65.0.0/26']})}
