@@ -277,15 +277,15 @@ def plan(spec: Mapping[str, Any], state: Optional[Mapping[str, Any]] = None) -> 
 def _check_claims(spec: Mapping[str, Any], previous: Mapping[str, str]) -> List[fleet.Claim]:
     """The fleet's claims, refused when two owners hold one subnet or the cache contradicts the fleet."""
     held = fleet.fleet_claims(spec)
-    problems = [fleet.two_swarms(spec.get('swarm_claims') or [], spec)]
-    problems += fleet.conflicts(held)
-    problems += fleet.cache_conflicts(previous, held, spec.get('state_file'))
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise PlanError('the fleet contradicts itself, nothing was planned or changed: %s. Each subnet must have '
-                        'one holder: move one of them by hand (daemon.json, the network), or delete the stale '
-                        'state file (the fleet is the source of truth, the file only a cache)' % '; '.join(problems),
-                        conflicts=problems)
+    stale = fleet.cache_conflicts(previous, held, spec.get('state_file'))
+    problems = [problem for problem in [fleet.two_swarms(spec.get('swarm_claims') or [], spec)] + fleet.conflicts(held)
+                if problem]
+    if problems or stale:
+        fixes = ['move one of them by hand (daemon.json, the network)'] if problems else []
+        if stale:
+            fixes.append('delete the stale state file (the fleet is the source of truth, the file only a cache)')
+        raise PlanError('the fleet contradicts itself, nothing was planned or changed: %s. Each subnet must have one '
+                        'holder: %s' % ('; '.join(problems + stale), ', or '.join(fixes)), conflicts=problems + stale)
     return held
 
 
