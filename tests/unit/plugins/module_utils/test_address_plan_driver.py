@@ -69,3 +69,19 @@ def test_missing_netaddr_is_reported_first(tmp_path, monkeypatch):
     monkeypatch.setattr(module_file.AddressPlanDriver, 'required_libraries', (('netaddr', 'Traceback: no netaddr'),))
     status, result = run(tmp_path)
     assert status == 'fail' and 'netaddr' in result['msg']
+
+
+def test_without_a_cache_the_plan_comes_from_the_fleet_claims_and_writes_nothing(tmp_path):
+    status, first = run(tmp_path, check_mode=True)
+    claims = dict((host, dict(networks={'web': [entry['networks']['web']]})) for host, entry in first['plan']['hosts'].items())
+    status, result = run(tmp_path, state_file=None, hosts=['b', 'a'], claims=claims, swarm_claims=[], unread={}, allocate=False)
+    assert status == 'exit' and result['changed'] is False and result['plan'] == first['plan']
+    assert result['report']['claimed'] == ['a/web', 'b/web'] and result['state_file'] is None
+    assert '"a/web": "10.64.0.0/24"' in result['state_text'] and not os.path.exists(params(tmp_path)['state_file'])
+
+
+def test_a_conflict_on_the_fleet_fails_with_both_holders_and_writes_nothing(tmp_path):
+    claims = {'a': dict(networks={'web': ['10.64.5.0/24']}), 'b': dict(networks={'web': ['10.64.5.0/24']})}
+    status, result = run(tmp_path, claims=claims)
+    assert status == 'fail' and "10.64.5.0/24 (network 'web' of a) overlaps 10.64.5.0/24 (network 'web' of b)" in result['msg']
+    assert result['changed'] is False and not os.path.exists(params(tmp_path)['state_file'])
