@@ -11,12 +11,17 @@ isolated) unless the inventory declares otherwise.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netfleet.docker.plugins.plugin_utils import reach_gateway, reach_sample
+
 REACH = 'reach'
 ISOLATED = 'isolated'
+# Nothing verify reads can tell what this pair should do (see reach_gateway): not checked.
+UNKNOWN = 'unknown'
 PROBED_DRIVERS = ('bridge', 'overlay', 'macvlan', 'ipvlan')
 MULTI_HOST_DRIVERS = ('overlay', 'macvlan', 'ipvlan')
 FLEET_SCOPES = ('swarm', 'global')
@@ -35,8 +40,15 @@ def _probed(network):
     return not network.get('config_only') and network.get('driver') in PROBED_DRIVERS
 
 
+def _subnets(network):
+    pools = ((network.get('ipam') or {}).get('config')) or []
+    return [pool['subnet'] for pool in pools if pool.get('subnet') and ':' not in pool['subnet']]
+
+
 def _target(network):
-    return dict(name=network['name'], driver=network.get('driver'), scope=network.get('scope'))
+    return dict(name=network['name'], driver=network.get('driver'), scope=network.get('scope'),
+                internal=bool(network.get('internal')), gateway_mode=reach_gateway.gateway_mode(network),
+                subnets=_subnets(network))
 
 
 def verify_targets(host_networks, fleet_networks=None, label='netfleet.managed', declared=None, names=None):
@@ -81,12 +93,26 @@ def verify_probes(lines, host, targets):
         if len(parts) < 3:
             raise AnsibleFilterError('%s: probe %s on network %s has no IPv4 address (verify checks IPv4 only); '
                                      'leave the network out with verify_networks' % (host, name, parts[1]))
-        net = by_name[parts[1]]
-        probes.append(dict(id='%s:%s/%s' % (host, parts[1], name.split('-')[-1]), host=host, network=parts[1],
-                           ip=parts[2], name=name,
-                           multi_host=net.get('driver') in MULTI_HOST_DRIVERS or net.get('scope') in FLEET_SCOPES,
-                           fleet_dns=net.get('scope') in FLEET_SCOPES))
+        probes.append(_probe(host, name, parts[2], by_name[parts[1]]))
     return probes
+
+
+def _subnet_of(address, subnets):
+    for subnet in subnets or []:
+        try:
+            if ipaddress.ip_address(address) in ipaddress.ip_network(subnet, strict=False):
+                return subnet
+        except ValueError:
+            continue
+    return None
+
+
+def _probe(host, name, address, net):
+    return dict(id='%s:%s/%s' % (host, net['name'], name.split('-')[-1]), host=host, network=net['name'],
+                ip=address, name=name, driver=net.get('driver'),
+                multi_host=net.get('driver') in MULTI_HOST_DRIVERS or net.get('scope') in FLEET_SCOPES,
+                fleet_dns=net.get('scope') in FLEET_SCOPES, internal=bool(net.get('internal')),
+                gateway_mode=net.get('gateway_mode'), subnet=_subnet_of(address, net.get('subnets')))
 
 
 def _registered_lines(host_vars, register):
@@ -106,6 +132,17 @@ def reach_observations(hosts, hostvars, register='verify_run'):
     return seen
 
 
+def verify_routes(hosts, hostvars, register='verify_route_table'):
+    """{host: ``ip -4 route show`` lines} for the hosts that registered their route table."""
+    routes = {}
+    for host in hosts:
+        host_vars = hostvars.get(host) if isinstance(hostvars, Mapping) else None
+        result = host_vars.get(register) if isinstance(host_vars, Mapping) else None
+        if isinstance(result, Mapping) and isinstance(result.get('stdout_lines'), list) and not result.get('skipped'):
+            routes[host] = result['stdout_lines']
+    return routes
+
+
 def derived_expectation(source, target):
     if source['network'] != target['network']:
         return ISOLATED
@@ -114,7 +151,20 @@ def derived_expectation(source, target):
     return ISOLATED
 
 
-def signals(source, target, probes):
+def _holders(probes):
+    """(host, network, address) -> ids of the probes holding it, to find shadowed addresses at once."""
+    held = {}
+    for probe in probes:
+        held.setdefault((probe['host'], probe['network'], probe['ip']), set()).add(probe['id'])
+    return held
+
+
+def _shadowed(source, target, held):
+    holders = held.get((source['host'], source['network'], target['ip'])) or set()
+    return bool(holders - set([target['id']]))
+
+
+def signals(source, target, probes, held=None):
     """What can tell this pair's outcome: ping, name resolution, both, or nothing.
 
     - Ping cannot tell when the target's address is also held on the source's host in its network
@@ -122,8 +172,7 @@ def signals(source, target, probes):
     - Name resolution cannot tell across hosts on a network whose DNS is per host (local scope:
       macvlan, ipvlan): the engine only knows its own containers.
     """
-    shadowed = any(probe['host'] == source['host'] and probe['network'] == source['network']
-                   and probe['ip'] == target['ip'] and probe['id'] != target['id'] for probe in probes)
+    shadowed = _shadowed(source, target, held if held is not None else _holders(probes))
     per_host_dns = (source['host'] != target['host'] and source['network'] == target['network']
                     and target.get('multi_host') and not target.get('fleet_dns', True))
     if shadowed and per_host_dns:
@@ -133,34 +182,63 @@ def signals(source, target, probes):
     return PING if per_host_dns else BOTH
 
 
-def _expected(source, target, rules):
+def _expected(source, target, rules, held, routes):
+    """(expect, why, check) of one pair: derived, then the target's gateway mode, then declared rules.
+
+    A pair the gateway mode makes reachable is read from ping (names do not resolve across networks
+    or across hosts on a bridge); one that nothing here can tell is ``unknown`` and not checked,
+    unless a rule declares it.
+    """
     expect, why = derived_expectation(source, target), 'derived'
+    by_gateway = reach_gateway.gateway_expectation(source, target, routes)
+    if by_gateway is not None:
+        expect, why = by_gateway[0] or UNKNOWN, by_gateway[1]
     for rule in rules:
         if _matches(rule['from'], source) and _matches(rule['to'], target):
             expect, why = rule['expect'], 'declared'
-    return expect, why
+    if expect == UNKNOWN:
+        return expect, why, ''
+    if by_gateway is not None and expect == REACH:
+        return expect, why, '' if _shadowed(source, target, held) else PING
+    return expect, why, signals(source, target, None, held)
 
 
-def reach_plan(probes, rules=None):
-    """Every ordered pair (source, target) of distinct probes with the expected outcome."""
-    rules = rules or []
+def _check_rules(rules):
     for rule in rules:
         if rule.get('expect') not in (REACH, ISOLATED) or not rule.get('from') or not rule.get('to'):
             raise AnsibleFilterError("verify rule %r needs from, to and expect: reach|isolated" % (rule,))
+
+
+def _unique_probes(probes):
     probes = sorted(probes, key=lambda probe: probe['id'])
     ids = [probe['id'] for probe in probes]
     if len(set(ids)) != len(ids):
         raise AnsibleFilterError('probe ids are not unique: %s' % sorted(set(i for i in ids if ids.count(i) > 1)))
+    return probes
+
+
+def reach_plan(probes, rules=None, mode=reach_sample.FULL, routes=None):
+    """The ordered pairs (source, target) to check, each with the expected outcome.
+
+    ``mode`` full pairs every probe with every other probe; sample picks the pairs of
+    ``reach_sample`` (hosts x networks). ``routes`` maps a host to its ``ip -4 route show`` lines,
+    read when a bridge's gateway mode lets other hosts route to it.
+    """
+    rules = rules or []
+    _check_rules(rules)
+    if mode not in reach_sample.MODES:
+        raise AnsibleFilterError('verify mode %r: choose one of %s' % (mode, ', '.join(reach_sample.MODES)))
+    probes = _unique_probes(probes)
+    held = _holders(probes)
+    pairs = reach_sample.sample_pairs(probes) if mode == reach_sample.SAMPLE else reach_sample.all_pairs(probes)
     plan = []
-    for source in probes:
-        for target in probes:
-            if source is target:
-                continue
-            expect, why = _expected(source, target, rules)
-            plan.append(dict(source=source['id'], source_host=source['host'], source_container=source['name'],
-                             target=target['id'], target_ip=target['ip'], target_name=target['name'],
-                             same_network=source['network'] == target['network'], expect=expect, why=why,
-                             check=signals(source, target, probes)))
+    for source, target in pairs:
+        expect, why, check = _expected(source, target, rules, held, routes or {})
+        plan.append(dict(source=source['id'], source_host=source['host'], source_container=source['name'],
+                         source_network=source['network'], target=target['id'], target_host=target['host'],
+                         target_network=target['network'], target_ip=target['ip'], target_name=target['name'],
+                         same_network=source['network'] == target['network'], expect=expect, why=why,
+                         check=check))
     return plan
 
 
@@ -182,31 +260,25 @@ def observed_outcome(seen, check=BOTH):
     return 'partial(ping=%s,dns=%s)' % ('ok' if ping else 'no', 'ok' if dns else 'no')
 
 
-def reach_matrix(plan, observations):
-    """Compare observations with the plan; return cells, mismatches and a printable matrix.
+def _cell(cell, expected):
+    if cell == 'unchecked':
+        return '   ~'
+    if cell == expected:
+        return '   R' if cell == REACH else '   -'
+    if cell == 'missing':
+        return '  ?!'
+    return '  X!' if expected == REACH else '  L!'
 
-    ``observations`` maps 'source>target' to {'ping': bool, 'dns': bool}. A pair must reach
-    when both ping and name resolution succeed, and is isolated when neither does; a pair whose
-    plan reads one signal only (see ``signals``) is read from that one.
-    """
-    cells, mismatches = {}, []
-    for pair in plan:
-        key = '%s>%s' % (pair['source'], pair['target'])
-        outcome = observed_outcome(observations.get(key), pair.get('check', BOTH))
-        cells[key] = outcome
-        if outcome not in (pair['expect'], 'unchecked'):
-            mismatches.append(dict(pair, observed=outcome))
-    unchecked = sum(1 for outcome in cells.values() if outcome == 'unchecked')
-    ids = []
-    for pair in plan:
-        for probe_id in (pair['source'], pair['target']):
-            if probe_id not in ids:
-                ids.append(probe_id)
+
+def _matrix_lines(plan, cells, unchecked):
+    """One row per probe: the printable matrix (P x P characters: for a few hosts only)."""
+    ids = list(dict.fromkeys(probe_id for pair in plan for probe_id in (pair['source'], pair['target'])))
     index = dict((probe_id, 'P%d' % number) for number, probe_id in enumerate(ids, 1))
     expected = dict(('%s>%s' % (p['source'], p['target']), p['expect']) for p in plan)
     lines = ['legend: ' + ', '.join('%s=%s' % (index[i], i) for i in ids),
              'cells: R reach, - isolated, as expected; X! must reach but does not, L! must be isolated but leaks, ?! missing'
-             + (', ~ cannot be told apart (address held on both hosts, per-host DNS)' if unchecked else ''),
+             + (', ~ cannot be told (address held on both hosts, per-host DNS, or routes beyond the hosts)'
+                if unchecked else ''),
              '      ' + ' '.join('%4s' % index[i] for i in ids)]
     for source in ids:
         row = []
@@ -216,17 +288,29 @@ def reach_matrix(plan, observations):
                 row.append('   .')
             elif key not in cells:
                 row.append('    ')
-            elif cells[key] == 'unchecked':
-                row.append('   ~')
-            elif cells[key] == expected[key]:
-                row.append('   R' if cells[key] == REACH else '   -')
-            elif cells[key] == 'missing':
-                row.append('  ?!')
-            elif expected[key] == REACH:
-                row.append('  X!')
             else:
-                row.append('  L!')
+                row.append(_cell(cells[key], expected[key]))
         lines.append('%5s ' % index[source] + ' '.join(row))
+    return lines
+
+
+def reach_matrix(plan, observations, table=True):
+    """Compare observations with the plan; return cells, mismatches and a printable matrix.
+
+    ``observations`` maps 'source>target' to {'ping': bool, 'dns': bool}. A pair must reach
+    when both ping and name resolution succeed, and is isolated when neither does; a pair whose
+    plan reads one signal only (see ``signals``) is read from that one. With ``table`` false the
+    matrix is left out (large fleets: see verify_summary) and ``table`` holds the count line only.
+    """
+    cells, mismatches = {}, []
+    for pair in plan:
+        key = '%s>%s' % (pair['source'], pair['target'])
+        outcome = observed_outcome(observations.get(key), pair.get('check', BOTH))
+        cells[key] = outcome
+        if outcome not in (pair['expect'], 'unchecked'):
+            mismatches.append(dict(pair, observed=outcome))
+    unchecked = sum(1 for outcome in cells.values() if outcome == 'unchecked')
+    lines = _matrix_lines(plan, cells, unchecked) if table else []
     lines.append('%d pairs, %d as expected, %d mismatches' % (len(plan), len(plan) - len(mismatches) - unchecked,
                                                              len(mismatches))
                  + (', %d not checkable' % unchecked if unchecked else ''))
@@ -236,4 +320,4 @@ def reach_matrix(plan, observations):
 class FilterModule:
     def filters(self):
         return dict(reach_plan=reach_plan, reach_matrix=reach_matrix, verify_targets=verify_targets,
-                    verify_probes=verify_probes, reach_observations=reach_observations)
+                    verify_probes=verify_probes, reach_observations=reach_observations, verify_routes=verify_routes)

@@ -141,7 +141,8 @@ OVERLAY = dict(name='demo_overlay', driver='overlay', scope='swarm', labels={})
 
 def test_targets_by_label_and_declared_overlays_that_exist_somewhere():
     # A worker does not list the overlay; the manager does.
-    targets = verify_targets(NETS, NETS + [OVERLAY], declared=['demo_overlay'])
+    targets = [dict((key, target[key]) for key in ('name', 'driver', 'scope'))
+               for target in verify_targets(NETS, NETS + [OVERLAY], declared=['demo_overlay'])]
     assert targets == [dict(name='front', driver='bridge', scope='local'),
                        dict(name='demo_overlay', driver='overlay', scope='swarm')]
 
