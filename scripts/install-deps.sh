@@ -2,7 +2,8 @@
 # Install the Debian packages the project needs, only those missing.
 set -euo pipefail
 need=()
-for pkg in docker.io iptables mmdebstrap rsync openssh-client shellcheck; do
+# chromium: the verify report is rendered in a real headless browser (tests/report).
+for pkg in docker.io iptables mmdebstrap rsync openssh-client shellcheck chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -66,7 +66,7 @@ stage_unit() {
   local coverage=(--cov="$ROOT/plugins/module_utils" --cov-report=term --cov-fail-under=85)
   # Another controller's venv (controller matrix) runs the same tests without measuring again.
   [ -n "${NETFLEET_VENV:-}" ] && coverage=()
-  COVERAGE_FILE=$ROOT/.tmp/unit.coverage "$VBIN/pytest" -q tests/unit "${coverage[@]}"
+  COVERAGE_FILE=$ROOT/.tmp/unit.coverage "$VBIN/pytest" -q tests/unit tests/report "${coverage[@]}"
 }
 
 # The operator docs: .venv-docs from docs/requirements.txt (built once), then docs/build.sh:
