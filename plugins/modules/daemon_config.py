@@ -15,12 +15,21 @@ description:
   - Validates before anything is written; every problem is reported at once and nothing changes.
     Known keys are checked for their value shape (C(bip) is an address with prefix, C(fixed-cidr) a
     network inside it, C(default-address-pools) items are C({base, size}), C(mtu) 68-65535, C(dns)
-    addresses, C(hosts) URLs, booleans are booleans), unknown keys are refused, keys are gated on
-    the engine version (C(cluster-store) and C(cluster-advertise) before Docker 23.0,
-    C(default-network-opts) from 24.0, C(ip-forward-no-drop) from 28.0, C(allow-direct-routing) from 28.2), and with engines from 23.0
-    the merged file is checked by C(dockerd --validate).
+    addresses, C(hosts) URLs, booleans are booleans, C(firewall-backend) is C(iptables) or C(nftables)),
+    unknown keys are refused, and with engines from 23.0 the merged file is checked by C(dockerd --validate).
+  - Keys are gated on the engine version, because dockerd does not start with a key it does not
+    know. C(cluster-store), C(cluster-advertise), C(cluster-store-opts) exist only before Docker 23.0;
+    C(default-network-opts) from 24.0; C(bip6), C(host-gateway-ips), C(ip-forward-no-drop) from 28.0;
+    C(allow-direct-routing) from 28.2; C(firewall-backend), C(bridge-accept-fwmark), C(min-api-version)
+    from 29.0. C(ip6tables=true) needs C(experimental=true) before 27.0. The message names the key and
+    the version that has it (or removed it).
   - Refuses C(tcp://) hosts without TLS client verification unless O(allow_insecure_tcp=true), and
     C(live-restore) or C(cluster-store) on an engine that is part of a swarm.
+  - Refuses C(firewall-backend=nftables) on an engine that is part of a swarm (Docker 29 has no nftables
+    rules for overlay networks and dockerd would not start) unless C(features) has C(swarm-nftables=true),
+    which needs Docker 29.6 or later; C(iptables=false) (Docker writes no rules) is accepted.
+  - With C(firewall-backend=nftables) dockerd no longer turns IP forwarding on itself and refuses to
+    create bridge networks while it is off; the task warns, so that M(netfleet.docker.ip_forward) runs first.
   - When a key of the file is also set by a flag of the service's C(ExecStart) (C(-H fd://) and
     C(hosts) is the classic case; dockerd refuses to start on such a clash) writes a systemd drop-in
     that overrides C(ExecStart) without the clashing flag, and removes the drop-in when the clash is gone.
@@ -70,7 +79,7 @@ options:
   swarm_active:
     description:
       - Whether the engine is part of a swarm. Default is asked with C(docker info) when it matters
-        (C(live-restore) or C(cluster-store) in the merged file).
+        (C(live-restore), C(cluster-store) or C(firewall-backend=nftables) in the merged file).
     type: bool
   service:
     description: The systemd unit of the engine, whose C(ExecStart) is checked for clashing flags.
@@ -99,6 +108,7 @@ author:
   - netfleet.docker contributors (@netfleet)
 seealso:
   - module: netfleet.docker.docker_net_info
+  - module: netfleet.docker.ip_forward
 '''
 
 EXAMPLES = r'''
@@ -125,6 +135,13 @@ EXAMPLES = r'''
       tlscacert: /etc/docker/tls/ca.pem
       tlscert: /etc/docker/tls/cert.pem
       tlskey: /etc/docker/tls/key.pem
+
+- name: nftables firewall backend (Docker 29.0+; on a swarm member also features.swarm-nftables, 29.6+)
+  netfleet.docker.daemon_config:
+    options:
+      firewall-backend: nftables
+      features:
+        swarm-nftables: true
 
 - name: Legacy KV-store overlay (engines before 23.0)
   netfleet.docker.daemon_config:

@@ -40,6 +40,18 @@ GATES: Dict[str, Dict[str, Any]] = {
     'network.scope': dict(api='1.30', what='scope', option=True, feature=False),
     'network.config_only': dict(api='1.30', what='config_only', option=True, feature=False),
     'network.config_from': dict(api='1.30', what='config_from', option=True, feature=False),
+    # -- daemon.json keys (daemon_config): 'daemon.<key>', a dotted key for one inside a mapping ------
+    # dockerd refuses to start on a key it does not know, so these fail before the file is written.
+    # (default-network-opts, ip-forward-no-drop, allow-direct-routing, cluster-* use the rows above.)
+    'daemon.bip6': dict(engine=(28, 0), what='the daemon key bip6', feature=False),
+    'daemon.host-gateway-ips': dict(engine=(28, 0), what='the daemon key host-gateway-ips', feature=False),
+    'daemon.firewall-backend': dict(engine=(29, 0), what='the daemon key firewall-backend', feature=False),
+    'daemon.bridge-accept-fwmark': dict(engine=(29, 0), what='the daemon key bridge-accept-fwmark', feature=False),
+    'daemon.min-api-version': dict(engine=(29, 0), what='the daemon key min-api-version', feature=False),
+    'daemon.features.swarm-nftables': dict(engine=(29, 6), what='the daemon feature swarm-nftables (swarm under '
+                                           'firewall-backend nftables)', feature=False),
+    # Before 27.0 ip6tables was experimental: dockerd refuses ip6tables: true without experimental: true.
+    'ip6tables_without_experimental': dict(engine=(27, 0), what='ip6tables without experimental', feature=False),
     # -- endpoint options (connect): sent only when the API has them, never a failure -------------
     'endpoint.mac_address': dict(api='1.44', what='mac_address', option=True, feature=False),
 }

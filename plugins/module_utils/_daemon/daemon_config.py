@@ -34,6 +34,8 @@ KEY_KINDS = {
     'ip-forward-no-drop': BOOL, 'ip-masq': BOOL, 'userland-proxy': BOOL, 'userland-proxy-path': STR,
     'ipv6': BOOL, 'icc': BOOL, 'ip': 'ip', 'default-gateway': 'ip', 'default-gateway-v6': 'ip',
     'bridge': STR, 'default-network-opts': DICT, 'allow-direct-routing': BOOL,
+    'bip6': 'bip6', 'host-gateway-ip': 'ip', 'host-gateway-ips': 'ip_list', 'firewall-backend': 'firewall_backend',
+    'bridge-accept-fwmark': 'fwmark', 'min-api-version': 'api_version', 'network-diagnostic-port': INT,
     'hosts': 'hosts', 'tls': BOOL, 'tlsverify': BOOL, 'tlscacert': STR, 'tlscert': STR, 'tlskey': STR,
     'cluster-store': 'cluster_store', 'cluster-advertise': 'cluster_advertise', 'cluster-store-opts': DICT,
     # engine
@@ -54,17 +56,20 @@ RELOADABLE_KEYS = frozenset([
     'debug', 'labels', 'live-restore', 'max-concurrent-downloads', 'max-concurrent-uploads',
     'max-download-attempts', 'default-runtime', 'runtimes', 'authorization-plugins',
     'insecure-registries', 'registry-mirrors', 'shutdown-timeout', 'features', 'builder',
+    'network-diagnostic-port',
 ])
 
-# Keys that came or went with an engine version -> their row in the one version-gate table.
-KEY_GATES = {
+# Top-level keys that came or went with an engine version -> their row in the one version-gate
+# table: the rows named here, and every 'daemon.<key>' row (a dotted one is a key inside a mapping,
+# e.g. features.swarm-nftables, which dockerd ignores rather than refuses: checked where it matters).
+KEY_GATES = dict({
     'cluster-store': 'legacy_kv_overlay',
     'cluster-advertise': 'legacy_kv_overlay',
     'cluster-store-opts': 'legacy_kv_overlay',
     'default-network-opts': 'default_network_opts',
     'ip-forward-no-drop': 'ip_forward_no_drop',
     'allow-direct-routing': 'allow_direct_routing',
-}
+}, **dict((key, 'daemon.' + key) for key in versions.option_gates('daemon') if '.' not in key))
 
 # dockerd command-line spellings of a key, where they are not simply `--<key>`.
 FLAG_NAMES = {
@@ -76,10 +81,12 @@ FLAG_NAMES = {
     'storage-opts': ['--storage-opt'], 'cluster-store-opts': ['--cluster-store-opt'],
     'authorization-plugins': ['--authorization-plugin'], 'default-ulimits': ['--default-ulimit'],
     'runtimes': ['--add-runtime'], 'default-network-opts': ['--default-network-opt'],
+    'host-gateway-ips': ['--host-gateway-ip'],
     'storage-driver': ['-s', '--storage-driver'], 'data-root': ['--data-root', '-g', '--graph'],
 }
 
 LOG_LEVELS = ('debug', 'info', 'warn', 'error', 'fatal')
+FIREWALL_BACKENDS = ('iptables', 'nftables')
 CLUSTER_STORE_SCHEMES = ('etcd', 'consul', 'zk')
 
 
@@ -195,6 +202,68 @@ def _check_hosts(value):
     return None
 
 
+def _check_bip(value, family=4):
+    iface = ipaddress.IPv4Interface(value) if family == 4 else ipaddress.IPv6Interface(value)
+    network = iface.network
+    if network.prefixlen < network.max_prefixlen and iface.ip == network.network_address:
+        key = 'bip' if family == 4 else 'bip6'
+        return ('%r is a network address; %s is the bridge\'s own address with its prefix, '
+                'e.g. %s/%d' % (value, key, network.network_address + 1, network.prefixlen))
+    return None
+
+
+def _check_ip_list(value):
+    if not isinstance(value, list):
+        return 'must be a list of IP addresses'
+    for item in value:
+        ipaddress.ip_address(item)
+    return None
+
+
+def _check_mtu(value):
+    return None if _is_int(value) and 68 <= value <= 65535 else 'must be an integer between 68 and 65535'
+
+
+def _check_choice(value, choices):
+    return None if value in choices else 'must be one of %s' % ', '.join(choices)
+
+
+def _check_pattern(value, pattern, expected):
+    return None if isinstance(value, str) and re.match(pattern, value) else 'must be %s' % expected
+
+
+def _parses(parse, value, **kwargs):
+    """None when `parse` accepts the value (it raises ValueError otherwise)."""
+    parse(value, **kwargs)
+    return None
+
+
+_NUMBER = r'(0x[0-9a-fA-F]+|[0-9]+)'
+
+# kind -> check(value): a sentence fragment, or None. ValueError/TypeError say the value is not valid.
+_VALUE_CHECKS = {
+    'bip': _check_bip,
+    'bip6': lambda value: _check_bip(value, family=6),
+    'ipv4_net': lambda value: _parses(ipaddress.IPv4Network, value, strict=True),
+    'ipv6_net': lambda value: _parses(ipaddress.IPv6Network, value, strict=True),
+    'ip': lambda value: _parses(ipaddress.ip_address, value),
+    'ip_list': _check_ip_list,
+    'mtu': _check_mtu,
+    'pools': lambda value: _check_pools(value),
+    'hosts': lambda value: _check_hosts(value),
+    'log_level': lambda value: _check_choice(value, LOG_LEVELS),
+    'firewall_backend': lambda value: _check_choice(value, FIREWALL_BACKENDS),
+    'cluster_store': lambda value: _check_pattern(
+        value, r'^(%s)://[^/\s]+' % '|'.join(CLUSTER_STORE_SCHEMES),
+        'SCHEME://HOST:PORT with SCHEME one of %s, e.g. etcd://10.0.0.1:2379' % ', '.join(CLUSTER_STORE_SCHEMES)),
+    'cluster_advertise': lambda value: _check_pattern(value, r'^[^:\s]+:\d+$',
+                                                      'INTERFACE:PORT or IP:PORT, e.g. eth0:2376'),
+    'fwmark': lambda value: _check_pattern(value, r'^%s(/%s)?$' % (_NUMBER, _NUMBER),
+                                           'a firewall mark as a string, MARK or MARK/MASK, e.g. "0x1/0xff"'),
+    'api_version': lambda value: _check_pattern(value, r'^1\.\d+$', 'an Engine API version as a string, e.g. "1.40"'),
+}
+
+
 def _check_value(key, value):
     kind = KEY_KINDS[key]
     if kind in (BOOL, INT, STR, DICT, STR_LIST):
@@ -202,41 +271,9 @@ def _check_value(key, value):
     if not isinstance(value, (str, list, int)) or isinstance(value, bool):
         return 'has the wrong type (%s)' % type(value).__name__
     try:
-        if kind == 'bip':
-            iface = ipaddress.IPv4Interface(value)
-            if iface.network.prefixlen < 32 and iface.ip == iface.network.network_address:
-                return ('%r is a network address; bip is the bridge\'s own address with its prefix, '
-                        'e.g. %s/%d' % (value, iface.network.network_address + 1, iface.network.prefixlen))
-        elif kind == 'ipv4_net':
-            ipaddress.IPv4Network(value, strict=True)
-        elif kind == 'ipv6_net':
-            ipaddress.IPv6Network(value, strict=True)
-        elif kind == 'ip':
-            ipaddress.ip_address(value)
-        elif kind == 'ip_list':
-            if not isinstance(value, list):
-                return 'must be a list of IP addresses'
-            for item in value:
-                ipaddress.ip_address(item)
-        elif kind == 'mtu':
-            if not _is_int(value) or not 68 <= value <= 65535:
-                return 'must be an integer between 68 and 65535'
-        elif kind == 'pools':
-            return _check_pools(value)
-        elif kind == 'hosts':
-            return _check_hosts(value)
-        elif kind == 'log_level':
-            if value not in LOG_LEVELS:
-                return 'must be one of %s' % ', '.join(LOG_LEVELS)
-        elif kind == 'cluster_store':
-            if not isinstance(value, str) or not re.match(r'^(%s)://[^/\s]+' % '|'.join(CLUSTER_STORE_SCHEMES), value):
-                return 'must be SCHEME://HOST:PORT with SCHEME one of %s, e.g. etcd://10.0.0.1:2379' % ', '.join(CLUSTER_STORE_SCHEMES)
-        elif kind == 'cluster_advertise':
-            if not isinstance(value, str) or not re.match(r'^[^:\s]+:\d+$', value):
-                return 'must be INTERFACE:PORT or IP:PORT, e.g. eth0:2376'
+        return _VALUE_CHECKS[kind](value)
     except (ValueError, TypeError) as exc:
         return '%r is not valid: %s' % (value, exc)
-    return None
 
 
 def store_url(cluster_store: str) -> str:
@@ -257,6 +294,7 @@ def validate(requested: Mapping[str, Any], merged: Mapping[str, Any], engine_ver
         problems += version_problems(merged, engine_version)
     problems += bridge_problems(merged)
     problems += cluster_problems(merged, swarm_active)
+    problems += firewall_problems(merged, swarm_active, engine_version)
     problems += hosts_problems(merged, allow_insecure_tcp)
     return problems
 
@@ -284,20 +322,30 @@ def value_problems(requested: Mapping[str, Any], merged: Mapping[str, Any]) -> L
 
 
 def version_problems(merged: Mapping[str, Any], engine_version: str) -> List[str]:
-    """Keys this engine does not have yet, or no longer has (the gates of versions.GATES)."""
+    """Keys this engine does not have yet, or no longer has (the gates of versions.GATES): dockerd
+    refuses to start on a key it does not know, so each is named with the version that has it."""
     problems = []
     version = parse_version(engine_version)
     for key in sorted(set(merged) & set(KEY_GATES)):
         row = versions.GATES[KEY_GATES[key]]
         since, until = row.get('engine'), row.get('removed_in')
         if since is not None and version < since:
-            problems.append('daemon.json key %r needs Docker %s or later; this engine is %s'
-                            % (key, version_text(since), engine_version))
+            problems.append('daemon.json key %r needs Docker %s or later; this engine is %s: upgrade the engine '
+                            'or remove the key' % (key, version_text(since), engine_version))
         if until is not None and version >= until:
             fix = ' (use swarm mode for multi-host overlay networks)' if key.startswith('cluster-') else ''
             problems.append('daemon.json key %r was removed in Docker %s; this engine is %s: remove the key%s'
                             % (key, version_text(until), engine_version, fix))
-    return problems
+    return problems + _experimental_problems(merged, version, engine_version)
+
+
+def _experimental_problems(merged: Mapping[str, Any], version: versions.Version, engine_version: str) -> List[str]:
+    """ip6tables was experimental before Docker 27.0: dockerd refuses it without experimental: true."""
+    row = versions.GATES['ip6tables_without_experimental']
+    if merged.get('ip6tables') is True and merged.get('experimental') is not True and version < row['engine']:
+        return ['daemon.json key \'ip6tables\' needs experimental: true before Docker %s; this engine is %s: set '
+                'experimental: true as well, or upgrade the engine' % (version_text(row['engine']), engine_version)]
+    return []
 
 
 def bridge_problems(merged: Mapping[str, Any]) -> List[str]:
@@ -330,6 +378,51 @@ def cluster_problems(merged: Mapping[str, Any], swarm_active: bool) -> List[str]
             problems.append('cluster-store (the legacy KV-store overlay) cannot be used while this engine is part '
                             'of a swarm; leave the swarm first or drop cluster-store')
     return problems
+
+
+def nftables_with_rules(merged: Mapping[str, Any]) -> bool:
+    """firewall-backend nftables with Docker's own rules (iptables: false makes Docker write none)."""
+    return merged.get('firewall-backend') == 'nftables' and merged.get('iptables') is not False
+
+
+def needs_swarm_state(merged: Mapping[str, Any]) -> bool:
+    """Whether a key of the merged file depends on the engine being part of a swarm."""
+    return merged.get('live-restore') is True or bool(merged.get('cluster-store')) or nftables_with_rules(merged)
+
+
+def swarm_nftables_on(merged: Mapping[str, Any]) -> bool:
+    features = merged.get('features')
+    return isinstance(features, dict) and features.get('swarm-nftables') is True
+
+
+def firewall_problems(merged: Mapping[str, Any], swarm_active: bool, engine_version: Optional[str] = None) -> List[str]:
+    """firewall-backend nftables on a swarm member: Docker 29.x has no nftables rules for overlay
+    networks, so dockerd refuses to start there unless features.swarm-nftables (29.6+) is on."""
+    version = parse_version(engine_version) if engine_version else None
+    if not swarm_active or not nftables_with_rules(merged) \
+            or (version is not None and version < versions.GATES['daemon.firewall-backend']['engine']):
+        return []   # no swarm, no nftables rules, or an engine the version gate already refuses the key on
+    since = versions.GATES['daemon.features.swarm-nftables']['engine']
+    if version is not None and version < since:
+        fix = ('features.swarm-nftables needs Docker %s or later and this engine is %s: upgrade it and set '
+               'features: {swarm-nftables: true}' % (version_text(since), engine_version))
+    elif swarm_nftables_on(merged):
+        return []
+    else:
+        fix = 'set features: {swarm-nftables: true} (Docker %s or later)' % version_text(since)
+    return ['firewall-backend nftables cannot be used while this engine is part of a swarm (Docker 29 has no '
+            'nftables rules for overlay networks, so dockerd would not start): %s, keep firewall-backend iptables, '
+            'or leave the swarm first' % fix]
+
+
+def forwarding_advice(merged: Mapping[str, Any]) -> List[str]:
+    """Warnings (not problems): under firewall-backend nftables Docker does not turn forwarding on itself."""
+    if merged.get('firewall-backend') != 'nftables' or merged.get('ip-forward') is False:
+        return []
+    return ['with firewall-backend nftables dockerd does not enable IP forwarding itself, and refuses to create '
+            'bridge networks (or to start, for the default bridge) while it is off: turn forwarding on first '
+            '(netfleet.docker.ip_forward with ipv4: true, and ipv6: true for IPv6 networks), and keep '
+            'unwanted forwarding out with your own nftables rules']
 
 
 def hosts_problems(merged: Mapping[str, Any], allow_insecure_tcp: bool) -> List[str]:

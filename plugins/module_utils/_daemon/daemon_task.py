@@ -79,7 +79,7 @@ def swarm_state(module, merged: Dict[str, Any]) -> Tuple[bool, str]:
     """(part of a swarm?, where that comes from); asked only when a key of the file depends on it."""
     if module.params['swarm_active'] is not None:
         return module.params['swarm_active'], 'given'
-    if merged.get('live-restore') is not True and not merged.get('cluster-store'):
+    if not dc.needs_swarm_state(merged):
         return False, 'not needed'
     docker = module.get_bin_path('docker')
     if docker:
@@ -95,6 +95,8 @@ def swarm_state(module, merged: Dict[str, Any]) -> Tuple[bool, str]:
 
 def validation_problems(module, state: DaemonState) -> List[str]:
     params = module.params
+    for advice in dc.forwarding_advice(state.merged):
+        module.warn(advice)
     return dc.validate(params['options'], state.merged, engine_version=state.engine_version,
                        swarm_active=state.swarm_active, allow_insecure_tcp=params['allow_insecure_tcp'],
                        allow_unknown_keys=params['allow_unknown_keys'])

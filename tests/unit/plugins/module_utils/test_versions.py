@@ -145,3 +145,12 @@ def test_engine_reads_version_once_and_posts_json():
     assert api.posted == [('http://x/networks/create', dict(Name='a'), None)]
     with pytest.raises(client.EngineError, match="option 'x' needs Docker API 1.99"):
         engine_.require_api('1.99', 'x')
+
+
+def test_daemon_key_rows_are_not_engine_features():
+    rows = versions.option_gates('daemon')
+    assert rows['firewall-backend']['engine'] == (29, 0) and rows['features.swarm-nftables']['engine'] == (29, 6)
+    assert rows['bip6']['engine'] == rows['host-gateway-ips']['engine'] == (28, 0)
+    assert not any(name.startswith('daemon.') for name in versions.features_for((29, 7)))
+    assert versions.engine_has(rows['min-api-version'], (29, 0, 1))
+    assert not versions.engine_has(rows['bridge-accept-fwmark'], (28, 5, 2))
