@@ -46,7 +46,7 @@ LAB_IMAGES=$PYTEST_IMAGES .venv/bin/python -m pytest -v -p no:cacheprovider --du
 # scenario's destroy: default (docker_net on every host) the lab brought up above; ip_forward and macvlan (issue 4) the lab of the environment with a second
 # NIC; swarm (issue 5) 3 trixie hosts; daemon the lab of the environment (both engines); kv
 # bookworm hosts (Docker 20.10: cluster-store); fleet (issue 6) 3 trixie hosts for site.yml.
-for scenario in default ip_forward macvlan swarm daemon kv fleet; do
+for scenario in default ip_forward macvlan swarm firewall rolling daemon kv fleet; do
   step "molecule test -s $scenario"
   if [ -d "extensions/molecule/$scenario" ]; then
     molecule test -s "$scenario" || rc=1
