@@ -75,9 +75,16 @@ stage_docs() {
   make --no-print-directory docs
 }
 
+# Stages that use the one Docker engine or the one lab of this machine take a machine-wide lock,
+# so two checkouts (or a developer's run beside CI's) wait for each other instead of colliding.
+with_lock() {
+  local lock=/tmp/netfleet-$1.lock; shift
+  if command -v flock >/dev/null; then flock "$lock" "$@"; else "$@"; fi
+}
+
 stage_integration() {
   local dest; dest=$(collection_copy)
-  (cd "$dest" && "$VBIN/ansible-test" integration --local --allow-destructive --python "$TEST_PYTHON" --color no -v "$@")
+  (cd "$dest" && with_lock outer-engine "$VBIN/ansible-test" integration --local --allow-destructive --python "$TEST_PYTHON" --color no -v "$@")
 }
 
 # The execution environment (issue 12): ansible-builder's context for ee/execution-environment.yml
@@ -90,12 +97,12 @@ stage_ee() {
 # sanity, unit, integration and the Molecule fleet scenario; compile + import sanity on every
 # target Python (scripts/controller-matrix.sh).
 stage_controllers() {
-  bash scripts/controller-matrix.sh
+  with_lock lab bash scripts/controller-matrix.sh
 }
 
 stage_lab() {
   if [ -x lab/run-lab-tests.sh ] || [ -f lab/run-lab-tests.sh ]; then
-    bash lab/run-lab-tests.sh
+    with_lock lab bash lab/run-lab-tests.sh
   else
     echo "lab: lab/run-lab-tests.sh is missing"; return 1
   fi
