@@ -26,8 +26,14 @@ description:
     after it. The boot-time C(systemd-sysctl) reads it only through a link in a C(sysctl.d) directory
     (C(/etc/sysctl.d/99-sysctl.conf) on Debian 12); Debian 13 ships neither the link nor the file, and
     there a line in it is undone only by a C(sysctl --system) run. The message says which applies.
-  - Returns the iptables FORWARD chain policy (dockerd sets it to DROP when it turns forwarding on
-    itself) and warns when that policy drops traffic the task says should be routed.
+  - Returns the iptables FORWARD chain policy and warns when that policy drops traffic the task says
+    should be routed. The warning reflects the engine's settings, read from its daemon.json
+    (O(daemon_config_path), RV(docker_forwarding)). dockerd sets the policy to DROP when it turns
+    forwarding on itself, unless C(ip-forward-no-drop) is true (Docker 28.0+); then, or with
+    C(firewall-backend=nftables), the DROP was set by something else, and the warning says so.
+  - Under C(firewall-backend=nftables) (Docker 29.0+) dockerd no longer turns forwarding on itself, and
+    refuses to create bridge networks while it is off. Forwarding must then be on before networks are
+    created; the task warns when forwarding is off after it.
   - Every problem with the request (unknown interface, sysctl file in a directory nothing reads,
     br_netfilter that cannot be loaded) fails the task before anything changes.
 options:
@@ -110,6 +116,14 @@ options:
     type: str
     default: fail
     choices: [fail, warn, fix]
+  daemon_config_path:
+    description:
+      - The engine's daemon configuration file, read (never written) for C(firewall-backend),
+        C(ip-forward), C(ip-forward-no-drop) and C(iptables). A missing file means Docker's defaults;
+        an unreadable one is warned about and Docker's defaults are assumed.
+    type: path
+    default: /etc/docker/daemon.json
+    version_added: 0.2.0
 notes:
   - The keys under C(net.) belong to the network namespace; run the module on the host (or in the
     lab host container) whose forwarding should change.
@@ -214,6 +228,41 @@ forward_policy:
   returned: success
   type: dict
   sample: {ipv4: DROP, ipv6: ACCEPT}
+docker_forwarding:
+  description:
+    - The engine's forwarding settings from O(daemon_config_path) (Docker's defaults for absent keys),
+      and what dockerd does with them.
+  returned: success
+  type: dict
+  contains:
+    daemon_config:
+      description: The file read.
+      type: str
+    found:
+      description: Whether the file exists.
+      type: bool
+    firewall_backend:
+      description: C(iptables) or C(nftables) (Docker 29.0+).
+      type: str
+    ip_forward:
+      description: The C(ip-forward) key (dockerd checks or enables forwarding).
+      type: bool
+    ip_forward_no_drop:
+      description: The C(ip-forward-no-drop) key (Docker 28.0+).
+      type: bool
+    iptables:
+      description: The C(iptables) key (dockerd writes firewall rules).
+      type: bool
+    docker_enables_forwarding:
+      description:
+        - Whether dockerd turns forwarding on by itself. V(false) under C(firewall-backend=nftables);
+          forwarding must then be on before networks are created.
+      type: bool
+    docker_sets_drop_policy:
+      description: Whether dockerd sets the iptables FORWARD policy to DROP when it turns forwarding on.
+      type: bool
+  sample: {daemon_config: /etc/docker/daemon.json, found: true, firewall_backend: nftables, ip_forward: true,
+           ip_forward_no_drop: false, iptables: true, docker_enables_forwarding: false, docker_sets_drop_policy: false}
 sysctl_file:
   description: The persistent file (none with O(apply=runtime)).
   returned: success
@@ -255,6 +304,7 @@ ARGUMENT_SPEC = dict(
     sysctl_file=dict(type='path', default=forwarding.DEFAULT_SYSCTL_FILE),
     modules_load_file=dict(type='path', default=forwarding.DEFAULT_MODULES_LOAD_FILE),
     on_override=dict(type='str', default='fail', choices=['fail', 'warn', 'fix']),
+    daemon_config_path=dict(type='path', default=forwarding.DEFAULT_DAEMON_CONFIG),
 )
 
 
@@ -294,9 +344,14 @@ class IpForwardDriver(Driver):
                             **exc.details)
 
     def extra_result(self, steps):
-        policy = forwarding.forward_policy_report(self.module.warn, self.run_command, self.request)
+        daemon, unreadable = forwarding.read_daemon_forwarding(
+            self.params.get('daemon_config_path') or forwarding.DEFAULT_DAEMON_CONFIG, self.root)
+        if unreadable:
+            self.module.warn(unreadable)
+        policy = forwarding.forward_policy_report(self.module.warn, self.run_command, self.request, daemon)
+        forwarding.warn_nftables_forwarding(self.module.warn, self.request, daemon, self.proc)
         forwarding.warn_ra_routes(self.module.warn, self.run_command, self.request, self.proc)
-        return dict(overrides=self.overrides, forward_policy=policy,
+        return dict(overrides=self.overrides, forward_policy=policy, docker_forwarding=daemon.as_result(),
                     sysctl_file=self.request.sysctl_file if self.request.persistent else None,
                     ansible_facts=dict(netfleet_forward_policy=policy))
 

@@ -10,6 +10,7 @@ parameters -> validated request (every problem collected, nothing touched) -> pe
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -31,6 +32,7 @@ FILE_HEADER = ('Managed by netfleet.docker.ip_forward: forwarding for Docker net
 
 DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/90-netfleet-forwarding.conf'
 DEFAULT_MODULES_LOAD_FILE = '/etc/modules-load.d/netfleet-br_netfilter.conf'
+DEFAULT_DAEMON_CONFIG = '/etc/docker/daemon.json'
 
 
 class Request:
@@ -426,16 +428,105 @@ def _write(path: str, text: str) -> None:
 # ---------------------------------------------------------------------------------------
 # after applying: the FORWARD policy and RA routes (warnings and facts, also in check mode)
 # ---------------------------------------------------------------------------------------
-def forward_policy_report(warn: Callable[[str], None], run: Callable, request: Request) -> Dict[str, Optional[str]]:
+@dataclass(frozen=True)
+class DaemonForwarding:
+    """What the engine's daemon.json says about forwarding (Docker's defaults where a key is absent)."""
+
+    path: str
+    found: bool = False
+    firewall_backend: str = 'iptables'
+    ip_forward: bool = True
+    ip_forward_no_drop: bool = False
+    iptables: bool = True
+
+    @property
+    def docker_enables_forwarding(self) -> bool:
+        """dockerd turns forwarding on at start, except under nftables (Docker 29: it only checks it is on)."""
+        return self.ip_forward and self.firewall_backend != 'nftables'
+
+    @property
+    def docker_sets_drop_policy(self) -> bool:
+        """When dockerd turns forwarding on itself it sets the iptables FORWARD policy to DROP, unless
+        ip-forward-no-drop (Docker 28.0+)."""
+        return self.docker_enables_forwarding and self.iptables and not self.ip_forward_no_drop
+
+    def as_result(self) -> Dict:
+        return dict(daemon_config=self.path, found=self.found, firewall_backend=self.firewall_backend,
+                    ip_forward=self.ip_forward, ip_forward_no_drop=self.ip_forward_no_drop, iptables=self.iptables,
+                    docker_enables_forwarding=self.docker_enables_forwarding,
+                    docker_sets_drop_policy=self.docker_sets_drop_policy)
+
+
+def read_daemon_forwarding(path: str, root: str = '/') -> Tuple[DaemonForwarding, Optional[str]]:
+    """The engine's forwarding settings from its daemon.json, and a warning when the file cannot be read
+    (then Docker's defaults are assumed). Never fails: this task does not own the file."""
+    defaults = ": the FORWARD policy advice assumes Docker's defaults"
+    try:
+        text = files.read_text(on_root(root, path))
+        config = json.loads(text) if text and text.strip() else {}
+    except HostError as exc:
+        return DaemonForwarding(path), str(exc) + defaults
+    except ValueError as exc:
+        return DaemonForwarding(path), '%s is not valid JSON (%s)%s' % (path, exc, defaults)
+    if not isinstance(config, dict):
+        return DaemonForwarding(path), '%s is not a JSON object%s' % (path, defaults)
+    return DaemonForwarding(path, found=text is not None,
+                            firewall_backend=str(config.get('firewall-backend') or 'iptables'),
+                            ip_forward=config.get('ip-forward') is not False,
+                            ip_forward_no_drop=config.get('ip-forward-no-drop') is True,
+                            iptables=config.get('iptables') is not False), None
+
+
+def _drop_policy_cause(daemon: Optional[DaemonForwarding]) -> Tuple[str, str]:
+    """(who set the DROP policy, the fix) as far as the engine's settings tell."""
+    fix = 'add ACCEPT rules to the DOCKER-USER chain, or set the policy to ACCEPT if this host is meant to route'
+    if daemon is None or daemon.docker_sets_drop_policy:
+        return ('dockerd sets it when it enables forwarding itself',
+                fix if daemon is None else fix + ' and ip-forward-no-drop: true in %s (Docker 28.0+) so that '
+                'dockerd leaves it alone' % daemon.path)
+    if daemon.firewall_backend == 'nftables':
+        return ('not dockerd: with firewall-backend nftables it leaves the iptables FORWARD chain alone; a firewall '
+                'or an earlier dockerd set it', 'set the policy to ACCEPT if this host is meant to route, or accept '
+                'that traffic in the firewall that set it')
+    setting = 'ip-forward-no-drop: true' if daemon.ip_forward_no_drop else (
+        'ip-forward: false' if not daemon.ip_forward else 'iptables: false')
+    return ('not dockerd, whose %s has %s: a firewall or an earlier dockerd set it' % (daemon.path, setting),
+            'set the policy to ACCEPT if this host is meant to route, or add ACCEPT rules to the FORWARD chain')
+
+
+def forward_policy_report(warn: Callable[[str], None], run: Callable, request: Request,
+                          daemon: Optional[DaemonForwarding] = None) -> Dict[str, Optional[str]]:
     policy = dict(ipv4=hostnet.forward_policy(run, 4), ipv6=hostnet.forward_policy(run, 6))
     for family in (4, 6):
         routed = request.routed_interfaces(family)
         if routed and policy['ipv%d' % family] == 'DROP':
-            warn('the ip%stables FORWARD policy is DROP (dockerd sets it when it enables forwarding itself): traffic routed '
-                 'through %s that no rule accepts (anything but Docker\'s own networks) is dropped; add ACCEPT rules to '
-                 'the DOCKER-USER chain, or set the policy to ACCEPT if this host is meant to route'
-                 % ('' if family == 4 else '6', ', '.join(routed)))
+            cause, fix = _drop_policy_cause(daemon)
+            warn('the ip%stables FORWARD policy is DROP (%s): traffic routed through %s that no rule accepts '
+                 '(anything but Docker\'s own networks) is dropped; %s'
+                 % ('' if family == 4 else '6', cause, ', '.join(routed), fix))
     return policy
+
+
+def forwarding_after(request: Request, key: str, proc: str = sysctl.PROC_SYS) -> Optional[str]:
+    """The runtime value of a forwarding key once this task is done (also what check mode predicts)."""
+    wanted = dict((name, value) for name, value, dummy in request.wanted)
+    if request.runtime and key in wanted:
+        return wanted[key]
+    return sysctl.read_runtime(key, proc)
+
+
+def warn_nftables_forwarding(warn: Callable[[str], None], request: Request, daemon: DaemonForwarding,
+                             proc: str = sysctl.PROC_SYS) -> None:
+    """Under firewall-backend nftables dockerd does not turn forwarding on: it must be on before networks are made."""
+    if daemon.firewall_backend != 'nftables' or not daemon.ip_forward:
+        return
+    off = ['%s (ipv%d)' % (sysctl.display_key(key), family)
+           for family, key in ((4, IPV4_FORWARD), (6, IPV6_FORWARD))
+           if forwarding_after(request, key, proc) not in ('1', None) and (family == 4 or request.params.get('ipv6') is not None)]
+    if off:
+        warn('%s sets firewall-backend nftables, so dockerd does not enable IP forwarding itself and refuses to '
+             'create bridge networks (and to start, for the default bridge) while it is off; after this task %s is '
+             'off: turn it on with this module before networks are created' % (daemon.path, ', '.join(off)))
 
 
 def warn_ra_routes(warn: Callable[[str], None], run: Callable, request: Request, proc: str = sysctl.PROC_SYS) -> None:

@@ -22,7 +22,7 @@ SYSCTL_FILE = forwarding.DEFAULT_SYSCTL_FILE
 def params(**kwargs):
     result = dict(ipv4=None, ipv6=None, interfaces=None, uplinks=None, bridge_netfilter=None, apply='both',
                   sysctl_file=SYSCTL_FILE, modules_load_file=forwarding.DEFAULT_MODULES_LOAD_FILE,
-                  on_override='fail')
+                  on_override='fail', daemon_config_path=forwarding.DEFAULT_DAEMON_CONFIG)
     result.update(kwargs)
     return result
 
@@ -305,3 +305,32 @@ def test_fix_refuses_a_link_in_etc_to_a_file_elsewhere(host):
     status, result, _module = run(host, ipv4=True, on_override='fix')
     assert status == 'fail' and result['msg'].startswith(
         '/etc/sysctl.d/99-link.conf is a link to /usr/share/netconf/forward.conf, which sets the lines 1')
+
+
+# ---- the engine's daemon.json: ip-forward-no-drop, firewall-backend nftables (issue 15 item 7) ----------
+def test_result_reports_the_engines_forwarding_settings(host):
+    write(host, '/etc/docker/daemon.json', '{"ip-forward-no-drop": true}')
+    status, result, module = run(host, check_mode=True, ipv4=True, cmds=commands(policy='DROP'))
+    assert status == 'exit' and result['docker_forwarding'] == dict(
+        daemon_config='/etc/docker/daemon.json', found=True, firewall_backend='iptables', ip_forward=True,
+        ip_forward_no_drop=True, iptables=True, docker_enables_forwarding=True, docker_sets_drop_policy=False)
+    drop = [text for text in module.warnings if 'FORWARD policy is DROP' in text]
+    assert len(drop) == 1 and 'not dockerd, whose /etc/docker/daemon.json has ip-forward-no-drop: true' in drop[0]
+
+
+def test_nftables_engine_warns_when_forwarding_stays_off(host):
+    write(host, '/srv/docker/daemon.json', '{"firewall-backend": "nftables"}')
+    status, result, module = run(host, check_mode=True, interfaces=[dict(name='eth0', ipv4=True, ipv6=None)],
+                                 daemon_config_path='/srv/docker/daemon.json')
+    assert status == 'exit' and result['docker_forwarding']['docker_enables_forwarding'] is False
+    assert any(text.startswith('/srv/docker/daemon.json sets firewall-backend nftables') and
+               'net.ipv4.ip_forward (ipv4) is off' in text for text in module.warnings)
+    status, result, module = run(host, check_mode=True, ipv4=True, daemon_config_path='/srv/docker/daemon.json')
+    assert not any('firewall-backend nftables' in text for text in module.warnings)
+
+
+def test_a_broken_daemon_json_is_only_a_warning(host):
+    write(host, '/etc/docker/daemon.json', '{broken')
+    status, result, module = run(host, ipv4=True)
+    assert status == 'exit' and result['changed'] is True and result['docker_forwarding']['found'] is False
+    assert any(text.startswith('/etc/docker/daemon.json is not valid JSON') for text in module.warnings)
