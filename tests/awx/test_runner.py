@@ -67,7 +67,31 @@ def tail(proc, lines=60):
     return "\n".join((proc.stdout + proc.stderr).splitlines()[-lines:])
 
 
-# --- what the jobs need: the runner, the lab, the collection tarball --------------------------
+# --- what the jobs need: the runner, a snapshot of the project, the lab, the collection tarball ----
+
+@pytest.fixture(scope="module")
+def source():
+    """The project as a clone has it, taken once (the working tree is shared: edits made meanwhile must
+    not reach the converge or the jobs halfway): tracked files and new ones that are not ignored, from
+    the working tree, or the commit HEAD with AWX_TEST_SOURCE=head.  The converge runs from it too,
+    with .collections linked as `make link` does."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    path = os.path.join(WORK, "source")
+    os.makedirs(path)
+    if os.environ.get("AWX_TEST_SOURCE", "worktree") == "head":
+        listed = run(["git", "ls-tree", "-r", "-z", "--name-only", "HEAD"], timeout=60, cwd=REPO)
+        unpacked = run(["sh", "-c", 'git -C "$1" archive HEAD | tar -x -C "$2"', "-", REPO, path], timeout=300)
+        assert unpacked.returncode == 0, unpacked.stderr
+        files = [p for p in listed.stdout.split("\0") if p and os.path.isfile(os.path.join(path, p))]
+    else:
+        listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], timeout=60, cwd=REPO)
+        files = [p for p in listed.stdout.split("\0") if p and os.path.isfile(os.path.join(REPO, p))]
+        copy_files(files, REPO, path)
+    assert listed.returncode == 0, listed.stderr
+    os.makedirs(os.path.join(path, ".collections", "ansible_collections", "netfleet"))
+    os.symlink("../../..", os.path.join(path, ".collections", "ansible_collections", "netfleet", "docker"))
+    return {"path": path, "files": files}
+
 
 @pytest.fixture(scope="module")
 def runner_bin():
@@ -86,7 +110,7 @@ def runner_bin():
 
 
 @pytest.fixture(scope="module")
-def lab():
+def lab(source):
     """The lab's inventory (parsed), after one plain ansible-playbook run of site.yml converged it."""
     env = dict(os.environ, **LAB_PARAMS)
     was_up = os.path.exists(INVENTORY)
@@ -94,11 +118,12 @@ def lab():
     assert proc.returncode == 0, tail(proc)
     with open(INVENTORY, encoding="utf-8") as f:
         inventory = yaml.safe_load(f)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(source["path"], "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(source["path"], ".collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"])
     proc, _ = timed("converge (plain ansible-playbook site.yml)",
                     [os.path.join(VENV_BIN, "ansible-playbook"), "-i", INVENTORY, "playbooks/site.yml",
-                     "-e", "fleet_group=lab"], env=env, cwd=REPO)
+                     "-e", "fleet_group=lab"], env=env, cwd=source["path"])
     assert proc.returncode == 0, tail(proc)
     yield inventory
     if not was_up:
@@ -107,30 +132,26 @@ def lab():
 
 
 @pytest.fixture(scope="module")
-def collection_tarball(tmp_path_factory):
+def collection_tarball(tmp_path_factory, source):
     """The collection as `ansible-galaxy collection build` makes it (galaxy.yml's build_ignore applied)."""
     out = tmp_path_factory.mktemp("collection")
-    proc = run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(out), REPO],
-               timeout=300, cwd=REPO)
+    proc = run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(out),
+                source["path"]], timeout=300, cwd=source["path"])
     assert proc.returncode == 0, tail(proc)
     return glob.glob(str(out / "netfleet-docker-*.tar.gz"))[0]
 
 
 # --- a private data directory, as AWX writes one -----------------------------------------------
 
-def project_files():
-    """What a clone of the checkout holds: tracked files and new ones that are not ignored."""
-    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], timeout=60, cwd=REPO)
-    assert listed.returncode == 0, listed.stderr
-    return [p for p in listed.stdout.split("\0") if p and os.path.isfile(os.path.join(REPO, p))]
+def copy_files(files, src, dest):
+    for rel in files:
+        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+        shutil.copy2(os.path.join(src, rel), os.path.join(dest, rel))
 
 
-def write_project(pdd, tarball):
+def write_project(pdd, source, tarball):
     project = os.path.join(pdd, "project")
-    for rel in project_files():
-        dest = os.path.join(project, rel)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copy2(os.path.join(REPO, rel), dest)
+    copy_files(source["files"], source["path"], project)
     collections = os.path.join(project, "collections")
     proc = run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", collections,
                 tarball], timeout=300, cwd=pdd)
@@ -154,11 +175,11 @@ def shuffled_inventory(inventory, order):
     return inv, key_file
 
 
-def write_private_data_dir(pdd, tarball, inventory, order):
+def write_private_data_dir(pdd, source, tarball, inventory, order):
     shutil.rmtree(pdd, ignore_errors=True)
     os.makedirs(os.path.join(pdd, "inventory"))
     os.makedirs(os.path.join(pdd, "env"))
-    project = write_project(pdd, tarball)
+    project = write_project(pdd, source, tarball)
     inv, key_file = shuffled_inventory(inventory, order)
     with open(os.path.join(pdd, "inventory", "hosts.yml"), "w", encoding="utf-8") as f:
         yaml.safe_dump(inv, f, sort_keys=False)
@@ -315,7 +336,7 @@ def check_job(ident, artifacts, hosts, secrets):
     return len(events), verify, controller
 
 
-def test_site_twice_through_ansible_runner(runner_bin, lab, collection_tarball):
+def test_site_twice_through_ansible_runner(runner_bin, source, lab, collection_tarball):
     hosts = list(lab["all"]["children"]["lab"]["hosts"])
     seed = os.environ.get("AWX_TEST_SEED") or str(random.randrange(1 << 30))
     orders = shuffled_orders(hosts, 2, seed)
@@ -325,7 +346,7 @@ def test_site_twice_through_ansible_runner(runner_bin, lab, collection_tarball):
         ident = "job%d" % number
         pdd = os.path.join(WORK, ident)
         start = time.monotonic()
-        key_file = write_private_data_dir(pdd, collection_tarball, lab, order)
+        key_file = write_private_data_dir(pdd, source, collection_tarball, lab, order)
         prepared = time.monotonic() - start
         proc, took, artifacts, status = run_job(runner_bin, pdd, ident)
         assert proc.returncode == 0 and status == "successful", "%s (%s):\n%s" % (ident, status, tail(proc))
