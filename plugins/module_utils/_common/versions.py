@@ -35,11 +35,36 @@ GATES: Dict[str, Dict[str, Any]] = {
     'allow_direct_routing': dict(engine=(28, 2), what='the daemon key allow-direct-routing', feature=False),
     'config_only_networks': dict(engine=(17, 6), what='config-only networks'),
     'endpoint_mac_address': dict(engine=(25, 0), what='endpoint MAC addresses'),
+    'bridge_gateway_mode_routed': dict(engine=(27, 0), what='bridge gateway modes nat and routed'),
+    'endpoint_sysctls': dict(engine=(27, 0), what='per-endpoint sysctls'),
+    'ipv6_only_networks': dict(engine=(28, 0), what='IPv6-only networks (EnableIPv4 false)'),
+    'bridge_gateway_mode_isolated': dict(engine=(28, 0), what='bridge gateway modes nat-unprotected and isolated'),
+    'endpoint_gw_priority': dict(engine=(28, 0), what='endpoint gateway priority (GwPriority)'),
+    'endpoint_ifname': dict(engine=(28, 0), what='endpoint interface names (com.docker.network.endpoint.ifname)'),
+    'trusted_host_interfaces': dict(engine=(28, 2), what='bridge trusted host interfaces'),
+    # 28.2 no longer shows com.docker.network.enable_ipv4/6 in inspect Options (EnableIPv4/6 say it).
+    'inspect_hides_enable_ip_options': dict(engine=(28, 2), what='inspect without the enable_ipv4/6 options'),
+    'firewall_backend_nftables': dict(engine=(29, 0), what='the nftables firewall backend'),
+    'ipam_status_subnets': dict(engine=(29, 0), what='Status.IPAM.Subnets in network inspect'),
+    'swarm_nftables': dict(engine=(29, 6), what='swarm under the nftables firewall backend'),
     # -- network options (docker_net, macvlan_net): fields of POST /networks/create ---------------
     'network.attachable': dict(api='1.25', what='attachable', option=True, feature=False),
     'network.scope': dict(api='1.30', what='scope', option=True, feature=False),
     'network.config_only': dict(api='1.30', what='config_only', option=True, feature=False),
     'network.config_from': dict(api='1.30', what='config_from', option=True, feature=False),
+    'network.ingress': dict(api='1.29', what='ingress', option=True, feature=False),
+    # enable_ipv4 is gated only when false (every engine gives a network IPv4 by itself).
+    'network.enable_ipv4': dict(api='1.48', engine=(28, 0), what='enable_ipv4: false', option=True, feature=False),
+    'network.trusted_host_interfaces': dict(api='1.50', engine=(28, 2), what='trusted_host_interfaces',
+                                            option=True, feature=False),
+    # bridge gateway modes (gateway_mode_ipv4/6), gated per value
+    'bridge_gateway_mode.nat': dict(api='1.46', engine=(27, 0), what='gateway mode nat', option=True, feature=False),
+    'bridge_gateway_mode.routed': dict(api='1.46', engine=(27, 0), what='gateway mode routed', option=True,
+                                       feature=False),
+    'bridge_gateway_mode.nat-unprotected': dict(api='1.48', engine=(28, 0), what='gateway mode nat-unprotected',
+                                                option=True, feature=False),
+    'bridge_gateway_mode.isolated': dict(api='1.48', engine=(28, 0), what='gateway mode isolated', option=True,
+                                         feature=False),
     # -- daemon.json keys (daemon_config): 'daemon.<key>', a dotted key for one inside a mapping ------
     # dockerd refuses to start on a key it does not know, so these fail before the file is written.
     # (default-network-opts, ip-forward-no-drop, allow-direct-routing, cluster-* use the rows above.)
@@ -53,7 +78,11 @@ GATES: Dict[str, Dict[str, Any]] = {
     # Before 27.0 ip6tables was experimental: dockerd refuses ip6tables: true without experimental: true.
     'ip6tables_without_experimental': dict(engine=(27, 0), what='ip6tables without experimental', feature=False),
     # -- endpoint options (connect): sent only when the API has them, never a failure -------------
+    # (asked for explicitly in `connected`, each of these fails on an engine without it)
     'endpoint.mac_address': dict(api='1.44', what='mac_address', option=True, feature=False),
+    'endpoint.gw_priority': dict(api='1.48', engine=(28, 0), what='gw_priority', option=True, feature=False),
+    'endpoint.interface_name': dict(api='1.48', engine=(28, 0), what='interface_name', option=True, feature=False),
+    'endpoint.sysctls': dict(api='1.46', engine=(27, 0), what='sysctls', option=True, feature=False),
 }
 
 
@@ -122,9 +151,10 @@ def require(engine: Any, feature: str, owner: Optional[str] = None, what: Option
 def api_message(engine: Any, row: Mapping[str, Any], what: str, owner: Optional[str]) -> str:
     where = ' of %s' % owner if owner else ''
     name = "option '%s'" % what if row.get('option') else what
-    return ("%s%s needs Docker API %s or later, but the engine at %s speaks API %s "
+    release = ' (Docker %s)' % version_text(row['engine']) if row.get('engine') else ''
+    return ("%s%s needs Docker API %s%s or later, but the engine at %s speaks API %s "
             "(engine %s); upgrade the engine or drop the option"
-            % (name, where, row['api'], engine.endpoint, engine.api.api_version,
+            % (name, where, row['api'], release, engine.endpoint, engine.api.api_version,
                engine.version_info.get('Version', '?')))
 
 

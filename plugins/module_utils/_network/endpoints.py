@@ -10,6 +10,7 @@ forgets them leaves containers that cannot start.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
@@ -19,7 +20,14 @@ class EndpointError(ValueError):
     pass
 
 
-ENDPOINT_KEYS = ('ipv4_address', 'ipv6_address', 'aliases', 'links', 'driver_opts')
+ENDPOINT_KEYS = ('ipv4_address', 'ipv6_address', 'aliases', 'links', 'driver_opts',
+                 'mac_address', 'gw_priority', 'interface_name', 'sysctls')
+# Asked for explicitly, these need an engine that has them (versions.GATES 'endpoint.<key>').
+GATED_ENDPOINT_KEYS = ('mac_address', 'gw_priority', 'interface_name', 'sysctls')
+# Endpoint driver options that have keys of their own (compared and restored through those).
+IFNAME_OPTION = 'com.docker.network.endpoint.ifname'
+SYSCTLS_OPTION = 'com.docker.network.endpoint.sysctls'
+_MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
 
 def _normalize_links(links, owner):
@@ -50,7 +58,8 @@ def normalize_connected(connected: Optional[Sequence[Any]], owner: str) -> Dict[
         where = '%s, container %s' % (owner, name)
         if name in requests:
             raise EndpointError('%s: container %s is listed twice in connected; list it once' % (owner, name))
-        request = dict(container=name, ipv4_address=None, ipv6_address=None, aliases=None, links=None, driver_opts=None)
+        request = dict((key, None) for key in ENDPOINT_KEYS)
+        request['container'] = name
         for key, version in (('ipv4_address', 4), ('ipv6_address', 6)):
             if item.get(key):
                 try:
@@ -66,8 +75,75 @@ def normalize_connected(connected: Optional[Sequence[Any]], owner: str) -> Dict[
             request['links'] = _normalize_links(item['links'], where)
         if item.get('driver_opts') is not None:
             request['driver_opts'] = dict((str(k), str(v)) for k, v in item['driver_opts'].items())
+        _add_endpoint_settings(item, request, where)
         requests[name] = request
     return requests
+
+
+def _add_endpoint_settings(item: Mapping[str, Any], request: Dict[str, Any], where: str) -> None:
+    """mac_address, gw_priority, interface_name and sysctls (the last two may come as driver_opts)."""
+    opts = request['driver_opts'] or {}
+    for key, option in (('interface_name', IFNAME_OPTION), ('sysctls', SYSCTLS_OPTION)):
+        if option in opts:
+            if item.get(key) is not None:
+                raise EndpointError('%s: %s and driver_opts[%s] both given; set only %s' % (where, key, option, key))
+            request[key] = opts.pop(option) if key == 'interface_name' else parse_sysctls(opts.pop(option))
+    if item.get('mac_address') is not None:
+        mac = str(item['mac_address']).strip().lower().replace('-', ':')
+        if not _MAC.match(mac):
+            raise EndpointError("%s: mac_address '%s' is not a MAC address; write six hex pairs, e.g. 02:42:0a:00:00:10"
+                                % (where, item['mac_address']))
+        request['mac_address'] = mac
+    if item.get('gw_priority') is not None:
+        try:
+            request['gw_priority'] = int(str(item['gw_priority']).strip())
+        except ValueError:
+            raise EndpointError("%s: gw_priority '%s' is not a whole number; the endpoint with the highest "
+                                "gw_priority gives the container its default gateway, e.g. 10" % (where, item['gw_priority']))
+    if item.get('interface_name') is not None:
+        request['interface_name'] = str(item['interface_name']).strip()
+    if request['interface_name'] is not None and not _valid_ifname(request['interface_name']):
+        raise EndpointError("%s: interface_name '%s' is not a Linux interface name; use 1-15 characters without "
+                            "'/', ':' or spaces, e.g. eth1" % (where, request['interface_name']))
+    if item.get('sysctls') is not None:
+        request['sysctls'] = _check_sysctls(item['sysctls'], where)
+    elif request['sysctls'] is not None:
+        request['sysctls'] = _check_sysctls(request['sysctls'], where)
+    if request['driver_opts'] is not None:
+        request['driver_opts'] = opts
+
+
+def _valid_ifname(name: str) -> bool:
+    return 0 < len(name) <= 15 and not any(c in name for c in '/: \t')
+
+
+def _check_sysctls(sysctls: Any, where: str) -> Dict[str, str]:
+    if not isinstance(sysctls, dict):
+        raise EndpointError('%s: sysctls is a dict of sysctl to value, e.g. {net.ipv4.conf.IFNAME.forwarding: 0}, '
+                            'not %r' % (where, sysctls))
+    result = {}
+    for key, value in sysctls.items():
+        key, text = str(key).strip(), str(value).strip()
+        if not key.startswith('net.') or any(c in key for c in ',= ') or ',' in text or not text:
+            raise EndpointError("%s: sysctl '%s=%s' cannot be set on an endpoint; give net.* sysctls with a value "
+                                "and no commas, IFNAME for the interface, e.g. net.ipv4.conf.IFNAME.forwarding: 0"
+                                % (where, key, text))
+        result[key] = text
+    return result
+
+
+def parse_sysctls(text: Optional[str]) -> Dict[str, str]:
+    """'net.a=1,net.b=0' (the endpoint option's form) -> {'net.a': '1', 'net.b': '0'}."""
+    result = {}
+    for item in (text or '').split(','):
+        key, _sep, value = item.partition('=')
+        if key.strip():
+            result[key.strip()] = value.strip()
+    return result
+
+
+def sysctls_text(sysctls: Mapping[str, str]) -> str:
+    return ','.join('%s=%s' % (key, sysctls[key]) for key in sorted(sysctls))
 
 
 def snapshot(container: Mapping[str, Any], network_name: str) -> Optional[Dict[str, Any]]:
@@ -81,6 +157,9 @@ def snapshot(container: Mapping[str, Any], network_name: str) -> Optional[Dict[s
     # The engine adds the short ID (and on newer engines the name) as aliases by itself.
     aliases = sorted(alias for alias in settings.get('Aliases') or [] if alias not in (short_id, name))
     state = container.get('State') or {}
+    driver_opts = dict(settings.get('DriverOpts') or {})
+    interface_name = driver_opts.pop(IFNAME_OPTION, None)
+    sysctls = parse_sysctls(driver_opts.pop(SYSCTLS_OPTION)) if SYSCTLS_OPTION in driver_opts else None
     return dict(
         container=name,
         id=container['Id'],
@@ -90,8 +169,11 @@ def snapshot(container: Mapping[str, Any], network_name: str) -> Optional[Dict[s
         link_local_ips=list(ipam_config.get('LinkLocalIPs') or []),
         aliases=aliases,
         links=sorted(settings.get('Links') or []),
-        driver_opts=dict(settings.get('DriverOpts') or {}),
-        mac_address=settings.get('MacAddress') or None,
+        driver_opts=driver_opts,
+        mac_address=(settings.get('MacAddress') or '').lower() or None,
+        gw_priority=int(settings.get('GwPriority') or 0),
+        interface_name=interface_name or None,
+        sysctls=sysctls,
         address=settings.get('IPAddress') or None,
         ipv6=settings.get('GlobalIPv6Address') or None,
     )
@@ -105,8 +187,10 @@ def endpoint_changes(request: Mapping[str, Any], current: Mapping[str, Any]) -> 
         if wanted is None:
             continue
         have = current.get(key)
-        if key == 'driver_opts':
+        if key in ('driver_opts', 'sysctls'):
             have = dict(have or {})
+        elif key == 'gw_priority':
+            have = have or 0
         if wanted != have:
             changes.append(dict(path='connected[%s].%s' % (request['container'], key), wanted=wanted, actual=have))
     return changes
@@ -120,11 +204,46 @@ def connect_kwargs(endpoint: Mapping[str, Any], with_mac: bool = False) -> Dict[
         aliases=endpoint.get('aliases') or None,
         links=dict(link.split(':', 1) for link in endpoint.get('links') or []) or None,
         link_local_ips=endpoint.get('link_local_ips') or None,
-        driver_opt=endpoint.get('driver_opts') or None,
+        driver_opt=endpoint_driver_opts(endpoint) or None,
     )
     if with_mac and endpoint.get('mac_address'):
         kwargs['mac_address'] = endpoint['mac_address']
     return kwargs
+
+
+def endpoint_driver_opts(endpoint: Mapping[str, Any]) -> Dict[str, str]:
+    """driver_opts with the interface name and sysctls put back as the engine takes them."""
+    opts = dict(endpoint.get('driver_opts') or {})
+    if endpoint.get('interface_name'):
+        opts[IFNAME_OPTION] = endpoint['interface_name']
+    if endpoint.get('sysctls'):
+        opts[SYSCTLS_OPTION] = sysctls_text(endpoint['sysctls'])
+    return opts
+
+
+def connect_body(container_id: str, endpoint: Mapping[str, Any], with_mac: bool = False) -> Dict[str, Any]:
+    """POST /networks/{id}/connect body, for what the SDK (7.2) cannot send: GwPriority."""
+    kwargs = connect_kwargs(endpoint, with_mac)
+    ipam_config = dict((field, kwargs[key]) for key, field in (
+        ('ipv4_address', 'IPv4Address'), ('ipv6_address', 'IPv6Address'), ('link_local_ips', 'LinkLocalIPs'))
+        if kwargs.get(key))
+    config = dict(IPAMConfig=ipam_config or None, Aliases=kwargs['aliases'], DriverOpts=kwargs['driver_opt'],
+                  Links=['%s:%s' % pair for pair in sorted((kwargs['links'] or {}).items())] or None,
+                  GwPriority=int(endpoint.get('gw_priority') or 0))
+    if kwargs.get('mac_address'):
+        config['MacAddress'] = kwargs['mac_address']
+    return dict(Container=container_id, EndpointConfig=dict((k, v) for k, v in config.items() if v is not None))
+
+
+def connect_endpoint(api: Any, container_id: str, network_id: str, endpoint: Mapping[str, Any],
+                     with_mac: bool = False) -> None:
+    """Connect one endpoint exactly as recorded; through the Engine API itself when it has a gw_priority."""
+    if endpoint.get('gw_priority'):
+        response = api._post_json(api._url('/networks/{0}/connect', network_id),
+                                  data=connect_body(container_id, endpoint, with_mac))
+        api._raise_for_status(response)
+        return
+    api.connect_container_to_network(container_id, network_id, **connect_kwargs(endpoint, with_mac))
 
 
 def request_as_endpoint(request: Mapping[str, Any], current: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:

@@ -83,8 +83,9 @@ def network(name, subnets=(('172.20.0.0/16', '172.20.0.1'),), driver='bridge', *
     return data
 
 
-def container(name, running=True, networks=None):
-    """Inspect form. networks: {network name: dict(ip=..., aliases=[...], links=[...])}."""
+def container(name, running=True, networks=None, network_mode=None):
+    """Inspect form. networks: {network name: dict(ip=..., aliases=[...], links=[...], driver_opts={...},
+    mac=..., gw_priority=...)}; network_mode is HostConfig.NetworkMode (left out when None)."""
     cid = _id('c-' + name)
     settings = {}
     for net_name, endpoint in (networks or {}).items():
@@ -92,10 +93,16 @@ def container(name, running=True, networks=None):
         settings[net_name] = dict(
             IPAMConfig=dict(IPv4Address=ip) if ip else None,
             Aliases=[cid[:12]] + list(endpoint.get('aliases', [])),
-            Links=endpoint.get('links'), DriverOpts=None,
-            MacAddress='02:42:ac:14:00:05' if running else '',
+            Links=endpoint.get('links'), DriverOpts=endpoint.get('driver_opts'),
+            MacAddress=endpoint.get('mac', '02:42:ac:14:00:05' if running else ''),
             IPAddress=(ip or '172.20.0.99') if running else '')
-    return dict(Id=cid, Name='/' + name, State=dict(Running=running), NetworkSettings=dict(Networks=settings))
+        if 'gw_priority' in endpoint:
+            settings[net_name]['GwPriority'] = endpoint['gw_priority']
+    data = dict(Id=cid, Name='/' + name, State=dict(Running=running, Status='running' if running else 'exited'),
+                NetworkSettings=dict(Networks=settings))
+    if network_mode is not None:
+        data['HostConfig'] = dict(NetworkMode=network_mode)
+    return data
 
 
 class RecordingAPI(FakeAPI):
@@ -118,10 +125,18 @@ class RecordingAPI(FakeAPI):
         if container_id in self.fail_connect:
             raise docker.errors.APIError('400 Client Error', explanation='no address left')
 
-    def _url(self, path):
-        return path
+    def _url(self, path, *args):
+        return path.format(*args)
+
+    def _raise_for_status(self, response):
+        pass
 
     def _post_json(self, url, data):
+        if url.endswith('/connect'):  # the Engine API's connect, for what the SDK cannot send (GwPriority)
+            self.writes.append(('connect-post', data['Container'], url.split('/')[2], data['EndpointConfig']))
+            if data['Container'] in self.fail_connect:
+                raise docker.errors.APIError('400 Client Error', explanation='no address left')
+            return None
         self.writes.append(('post', url, data))
         if self.fail_create:
             self.fail_create -= 1
@@ -142,9 +157,13 @@ class StatefulAPI(RecordingAPI):
 
     def _post_json(self, url, data):
         result = super()._post_json(url, data)
+        if url.endswith('/connect'):
+            return result
         pools = [(pool['Subnet'], pool.get('Gateway')) for pool in data['IPAM']['Config']]
+        more = dict((key, data[key]) for key in ('EnableIPv4', 'Ingress') if key in data)
         self._networks.append(network(data['Name'], pools, driver=data['Driver'], Id=result['Id'],
-                                      Labels=dict(data['Labels']), Options=dict(data.get('Options') or {})))
+                                      Labels=dict(data['Labels']), Options=dict(data.get('Options') or {}),
+                                      EnableIPv6=data['EnableIPv6'], **more))
         return result
 
 

@@ -33,9 +33,10 @@ def test_normalize_connected_strings_and_dicts():
     requests = ep.normalize_connected(['db', dict(container='app', ipv4_address='172.20.0.5', ipv6_address='FD00::5',
                                                   aliases=['b', 'a', 'b'], links=['/db', 'cache:c'],
                                                   driver_opts=dict(x=1))], OWNER)
-    assert requests['db'] == dict(container='db', ipv4_address=None, ipv6_address=None, aliases=None, links=None,
-                                  driver_opts=None)
-    assert requests['app'] == dict(container='app', ipv4_address='172.20.0.5', ipv6_address='fd00::5',
+    unset = dict(mac_address=None, gw_priority=None, interface_name=None, sysctls=None)
+    assert requests['db'] == dict(unset, container='db', ipv4_address=None, ipv6_address=None, aliases=None,
+                                  links=None, driver_opts=None)
+    assert requests['app'] == dict(unset, container='app', ipv4_address='172.20.0.5', ipv6_address='fd00::5',
                                    aliases=['a', 'b'], links=['cache:c', 'db:db'], driver_opts=dict(x='1'))
 
 
@@ -94,7 +95,7 @@ def test_snapshot_filters_automatic_aliases():
     assert snap == dict(container='app', id=CID, running=True, ipv4_address='172.20.0.5', ipv6_address='fd00::5',
                         link_local_ips=['169.254.1.1'], aliases=['api', 'web-app'], links=['db:db'],
                         driver_opts=dict(k='v'), mac_address='02:42:ac:14:00:05', address='172.20.0.5',
-                        ipv6='fd00::5')
+                        ipv6='fd00::5', gw_priority=0, interface_name=None, sysctls=None)
 
 
 def test_snapshot_stopped_container_keeps_its_settings():

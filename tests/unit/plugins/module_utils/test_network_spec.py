@@ -272,7 +272,7 @@ def test_diff_ipam_driver_and_options():
 def test_inspected_view_fills_every_field():
     view = spec.inspected_view(dict(Name='x', Driver='bridge', Scope='local'))
     assert view == dict(driver='bridge', scope='local', internal=False, attachable=False, enable_ipv6=False,
-                        config_only=False, config_from=None, driver_options={}, labels={},
+                        enable_ipv4=True, ingress=False, config_only=False, config_from=None, driver_options={}, labels={},
                         ipam=dict(driver='default', options={}, config=[]))
     assert actual(ConfigFrom=dict(Network='base'))['config_from'] == 'base'
 

@@ -32,12 +32,16 @@ def test_every_row_names_itself_and_has_a_bound():
 def test_features_report_only_engine_rows_with_the_old_keys():
     assert set(versions.features_for((26, 1))) == set([
         'legacy_kv_overlay', 'dockerd_validate', 'default_network_opts', 'ip_forward_no_drop',
-        'config_only_networks', 'endpoint_mac_address'])
+        'config_only_networks', 'endpoint_mac_address', 'bridge_gateway_mode_routed', 'endpoint_sysctls',
+        'ipv6_only_networks', 'bridge_gateway_mode_isolated', 'endpoint_gw_priority', 'endpoint_ifname',
+        'trusted_host_interfaces', 'inspect_hides_enable_ip_options', 'firewall_backend_nftables',
+        'ipam_status_subnets', 'swarm_nftables'])
     assert client.ENGINE_FEATURES['legacy_kv_overlay'] == (None, (23, 0))
 
 
 def test_option_gates_by_prefix():
-    assert sorted(versions.option_gates('network')) == ['attachable', 'config_from', 'config_only', 'scope']
+    assert sorted(versions.option_gates('network')) == ['attachable', 'config_from', 'config_only', 'enable_ipv4',
+                                                        'ingress', 'scope', 'trusted_host_interfaces']
 
 
 def test_require_names_option_owner_and_versions():
