@@ -19,9 +19,10 @@ from ansible_collections.netfleet.docker.plugins.module_utils._common import err
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
-    connect_kwargs, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
+    connect_endpoint, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
-    PREDEFINED_NETWORKS, create_body, diff_views, inspected_view, network_address_space, subnet_family_problem,
+    PREDEFINED_NETWORKS, create_body, diff_views, gate_problems, ingress_conflicts, inspected_view,
+    network_address_space, target_problems,
     target_view)
 
 try:
@@ -225,7 +226,8 @@ class NetworkManager:
             existing = self.find(desired.name)
         except PlanError as exc:
             return None, exc.problems
-        if existing is not None and existing['Name'] in PREDEFINED_NETWORKS:
+        if existing is not None and existing['Name'] in PREDEFINED_NETWORKS and not (
+                existing.get('Ingress') and desired.view.get('ingress')):
             # Named by its full ID: the name check in DesiredNetwork could not see it.
             return None, ["network '%s' is dockerd's predefined network '%s' and cannot be changed or removed "
                           "here; configure it with the daemon role (bip, fixed-cidr, default-address-pools) instead"
@@ -346,17 +348,10 @@ class NetworkManager:
 
     @staticmethod
     def _family_problems(desired, target) -> List[str]:
-        family = subnet_family_problem(desired.owner, target)
-        return [family] if family else []
+        return target_problems(desired.owner, target)
 
     def _api_gates(self, desired):
-        problems = []
-        for option in versions.option_gates('network'):
-            if desired.view.get(option):
-                problem = versions.gate_problem(self.engine, 'network.' + option, desired.owner)
-                if problem:
-                    problems.append(problem)
-        return problems
+        return gate_problems(self.engine, desired) + ingress_conflicts(desired, self.networks())
 
     def _driver_problems(self, desired):
         driver = desired.view.get('driver')
@@ -518,9 +513,8 @@ class NetworkManager:
     def _connect(self, endpoint: Mapping[str, Any], network_id: str) -> Optional[str]:
         """Connect one endpoint exactly as recorded (MAC too where the API has it); the error text or None."""
         try:
-            self.api.connect_container_to_network(
-                endpoint['id'], network_id,
-                **connect_kwargs(endpoint, with_mac=versions.supports(self.engine, 'endpoint.mac_address')))
+            connect_endpoint(self.api, endpoint['id'], network_id, endpoint,
+                             with_mac=versions.supports(self.engine, 'endpoint.mac_address'))
         except docker_errors.APIError as exc:
             return api_error_text(exc)
         return None
