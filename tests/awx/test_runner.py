@@ -63,6 +63,11 @@ def timed(label, cmd, **kw):
     return proc, took
 
 
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def tail(proc, lines=60):
     return "\n".join((proc.stdout + proc.stderr).splitlines()[-lines:])
 
@@ -98,7 +103,7 @@ def runner_bin():
     """.venv-ee with the pinned ansible-runner (the same venv and pins as scripts/ee-check.sh)."""
     pins = os.path.join(REPO, "tests", "ee", "requirements.txt")
     marker = os.path.join(EE_VENV, ".pins")
-    if not (os.path.exists(marker) and open(marker).read() == open(pins).read()):
+    if not (os.path.exists(marker) and read(marker) == read(pins)):
         shutil.rmtree(EE_VENV, ignore_errors=True)
         for cmd in (["python3", "-m", "venv", EE_VENV],
                     [os.path.join(EE_VENV, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
@@ -303,8 +308,8 @@ def run_job(runner, pdd, ident):
                        [runner, "run", pdd, "-p", "playbooks/site.yml", "--ident", ident],
                        env=runner_env(), cwd=pdd)
     artifacts = os.path.join(pdd, "artifacts", ident)
-    status = open(os.path.join(artifacts, "status")).read().strip() if os.path.exists(
-        os.path.join(artifacts, "status")) else "no status"
+    status_file = os.path.join(artifacts, "status")
+    status = read(status_file).strip() if os.path.exists(status_file) else "no status"
     return proc, took, artifacts, status
 
 
@@ -350,7 +355,9 @@ def test_site_twice_through_ansible_runner(runner_bin, source, lab, collection_t
         prepared = time.monotonic() - start
         proc, took, artifacts, status = run_job(runner_bin, pdd, ident)
         assert proc.returncode == 0 and status == "successful", "%s (%s):\n%s" % (ident, status, tail(proc))
-        count, verify, controller = check_job(ident, artifacts, hosts, join_tokens(lab) + key_body(key_file))
+        tokens = join_tokens(lab)
+        assert tokens, "no swarm join token could be read on the lab: the secret check would look for none"
+        count, verify, controller = check_job(ident, artifacts, hosts, tokens + key_body(key_file))
         timings.append((ident, order, prepared, took))
         print("awx test: %s hosts %s: private data dir %.1fs, job %.1fs, %d events; fleet changed nothing; "
               "controller-side changes %d %s; verify %s (%d pairs), report %s"
