@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lists functions in plugins/ longer than the limit (default 60 lines); exits 1 if any.
 
 Usage: scripts/check_function_length.py [--limit N] [--top K] [paths...]

@@ -311,8 +311,8 @@ def reach_matrix(plan, observations, table=True):
             mismatches.append(dict(pair, observed=outcome))
     unchecked = sum(1 for outcome in cells.values() if outcome == 'unchecked')
     lines = _matrix_lines(plan, cells, unchecked) if table else []
-    lines.append('%d pairs, %d as expected, %d mismatches' % (len(plan), len(plan) - len(mismatches) - unchecked,
-                                                             len(mismatches))
+    expected = len(plan) - len(mismatches) - unchecked
+    lines.append('%d pairs, %d as expected, %d mismatches' % (len(plan), expected, len(mismatches))
                  + (', %d not checkable' % unchecked if unchecked else ''))
     return dict(cells=cells, mismatches=mismatches, table=lines, ok=not mismatches)
 

@@ -13,22 +13,22 @@ description:
   - With O(state=snapshot), reads what the engine runs before a restart (running containers that have
     a restart policy, with their networks; the swarm node and the managers' reachability) and fails when
     restarting this engine now would cost the swarm its quorum.
-  - With O(state=ready), waits (bounded by O(timeout)) until the engine answers again, its swarm node is
+  - With O(state=ready), waits (bounded by O(ready_timeout)) until the engine answers again, its swarm node is
     active (a manager has its control plane back) and every container of the O(snapshot) runs again on
     the networks it had. Containers the engine gave up on (for instance an overlay attachment that timed
     out while the swarm was busy) are started once after O(start_after) seconds when O(start_stopped=true).
   - The C(netfleet.docker.daemon) role uses it around every restart, so a rollout through the fleet goes
     to the next host only when this one is whole again.
-author: netfleet.docker contributors
+author: netfleet.docker contributors (@netfleet)
 extends_documentation_fragment:
   - netfleet.docker.docker
 attributes:
   check_mode:
     support: full
-    details: O(state=snapshot) only reads; O(state=ready) waits but does not start containers in check mode.
+    description: O(state=snapshot) only reads; O(state=ready) waits but does not start containers in check mode.
   diff_mode:
     support: full
-    details: Shows the containers that would be started.
+    description: Shows the containers that would be started.
 options:
   state:
     description: Read the snapshot (and check quorum) before a restart, or wait for the host to be whole after it.
@@ -42,7 +42,7 @@ options:
     description: With O(state=snapshot), fail when this host is a swarm manager whose restart would leave too few managers.
     type: bool
     default: true
-  timeout:
+  ready_timeout:
     description: Seconds O(state=ready) waits at most.
     type: int
     default: 120
@@ -75,7 +75,7 @@ EXAMPLES = r'''
   netfleet.docker.engine_health:
     state: ready
     snapshot: "{{ before_restart.snapshot }}"
-    timeout: 180
+    ready_timeout: 180
 '''
 
 RETURN = r'''
@@ -130,7 +130,7 @@ def argument_spec():
         state=dict(type='str', default='snapshot', choices=['snapshot', 'ready']),
         snapshot=dict(type='dict'),
         quorum_check=dict(type='bool', default=True),
-        timeout=dict(type='int', default=120),
+        ready_timeout=dict(type='int', default=120),
         start_stopped=dict(type='bool', default=True),
         start_after=dict(type='int', default=20),
         host_label=dict(type='str'),

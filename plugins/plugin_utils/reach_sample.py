@@ -50,7 +50,7 @@ def _layout(probes):
     hosts_of = {}
     for host, network in sorted(by_place):
         hosts_of.setdefault(network, []).append(host)
-    return by_place, hosts_of, sorted(set(host for host, _ in by_place))
+    return by_place, hosts_of, sorted(set(place[0] for place in by_place))
 
 
 def _next_host(hosts, host, order):

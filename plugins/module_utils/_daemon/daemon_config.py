@@ -249,8 +249,8 @@ _VALUE_CHECKS = {
     'ip': lambda value: _parses(ipaddress.ip_address, value),
     'ip_list': _check_ip_list,
     'mtu': _check_mtu,
-    'pools': lambda value: _check_pools(value),
-    'hosts': lambda value: _check_hosts(value),
+    'pools': _check_pools,
+    'hosts': _check_hosts,
     'log_level': lambda value: _check_choice(value, LOG_LEVELS),
     'firewall_backend': lambda value: _check_choice(value, FIREWALL_BACKENDS),
     'cluster_store': lambda value: _check_pattern(

@@ -18,7 +18,7 @@ POLL_SECONDS = 1.0
 
 def request_problems(params: Mapping) -> List[str]:
     problems = []
-    for key in ('timeout', 'start_after'):
+    for key in ('ready_timeout', 'start_after'):
         if params.get(key) is not None and params[key] < 0:
             problems.append('engine_health: %s=%s is negative; give seconds, 0 or more' % (key, params[key]))
     if params.get('state') == 'ready' and params.get('snapshot') is not None and 'answers' not in params['snapshot']:
@@ -74,14 +74,14 @@ class RestartGate:
 
     def plan_ready(self) -> List[Step]:
         """Wait until whole; containers the engine gave up on become steps (started by apply)."""
-        problems = self.wait(self.params['start_after'] if self.params['start_stopped'] else self.params['timeout'])
+        problems = self.wait(self.params['start_after'] if self.params['start_stopped'] else self.params['ready_timeout'])
         if not problems:
             return []
         late = health.stragglers(self.before, self.now) if self.params['start_stopped'] else []
         if late and len(late) == len(problems):
             return [Step(name=item.name, action='started', before=dict(running=False), after=dict(running=True),
                          details=dict(policy=item.policy), payload=item.id) for item in late]
-        problems = self.wait(self.params['timeout'])
+        problems = self.wait(self.params['ready_timeout'])
         if problems:
             raise self.not_ready(problems)
         return []
@@ -112,7 +112,7 @@ class RestartGate:
 
     def result(self, started: List[str]) -> Dict[str, Any]:
         if started:
-            problems = self.wait(self.params['timeout'])
+            problems = self.wait(self.params['ready_timeout'])
             if problems:
                 raise self.not_ready(problems)
         snapshot = self.now or self.read(full=False)

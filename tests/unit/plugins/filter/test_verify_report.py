@@ -68,7 +68,7 @@ def test_console_lines_are_a_summary_not_a_matrix():
 
 def test_many_mismatches_are_cut_in_the_console():
     probes, plan, result = run()
-    result = dict(result, mismatches=[dict(result['mismatches'][0]) for _ in range(25)])
+    result = dict(result, mismatches=[dict(result['mismatches'][0]) for _index in range(25)])
     lines = verify_summary(result, plan, probes)['lines']
     assert sum(1 for line in lines if line.startswith('MISMATCH')) == 20
     assert '... and 5 more mismatches (see the report)' in lines

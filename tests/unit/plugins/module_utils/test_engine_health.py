@@ -141,7 +141,7 @@ def gate(params, engines, clock=None):
             raise EngineError('down')
         return engine
 
-    defaults = dict(state='ready', quorum_check=True, timeout=30, start_stopped=True, start_after=5, host_label='h1')
+    defaults = dict(state='ready', quorum_check=True, ready_timeout=30, start_stopped=True, start_after=5, host_label='h1')
     defaults.update(params)
     return rollout.RestartGate(FakeModule(defaults), defaults, connect=connect, clock=clock, sleep=clock.sleep)
 
@@ -185,21 +185,21 @@ def test_ready_starts_what_the_engine_gave_up_on():
 def test_ready_gives_up_at_the_timeout_naming_what_is_missing():
     api = FakeApi(WORKER_INFO, (), [container('a', networks=())])
     with pytest.raises(PlanningError) as caught:
-        gate(dict(snapshot=before_snapshot(), timeout=3), [FakeEngine(api)]).plan()
+        gate(dict(snapshot=before_snapshot(), ready_timeout=3), [FakeEngine(api)]).plan()
     assert 'h1 is not whole' in str(caught.value) and 'not attached to web' in str(caught.value)
     assert 'the hosts after it are untouched' in str(caught.value)
 
 
 def test_request_problems():
-    assert rollout.request_problems(dict(state='ready', timeout=-1, start_after=0, snapshot=dict(answers=True)))
-    assert rollout.request_problems(dict(state='ready', timeout=1, start_after=1, snapshot=dict(x=1)))
-    assert rollout.request_problems(dict(state='snapshot', timeout=1, start_after=1, snapshot=None)) == []
+    assert rollout.request_problems(dict(state='ready', ready_timeout=-1, start_after=0, snapshot=dict(answers=True)))
+    assert rollout.request_problems(dict(state='ready', ready_timeout=1, start_after=1, snapshot=dict(x=1)))
+    assert rollout.request_problems(dict(state='snapshot', ready_timeout=1, start_after=1, snapshot=None)) == []
 
 
 def test_module_driver_snapshot(monkeypatch):
     engine = FakeEngine(FakeApi(MANAGER_INFO, three_managers(), [container('a')]))
     monkeypatch.setattr(rollout.client, 'connect', lambda module: engine)
-    params = dict(state='snapshot', snapshot=None, quorum_check=True, timeout=5, start_stopped=True, start_after=1,
+    params = dict(state='snapshot', snapshot=None, quorum_check=True, ready_timeout=5, start_stopped=True, start_after=1,
                   host_label='m1')
     module = FakeModule(params)
     with pytest.raises(Exited) as done:
