@@ -98,10 +98,10 @@ def swarm_decision(hosts, hostvars, register='_overlay_preflight', managers=None
     members, _inactive, unread = _membership(hosts, hostvars, register)
     swarms = _swarms(members)
     if len(swarms) > 1:
+        described = '; '.join(_describe(label, entry) for label, entry in sorted(swarms.items()))
         raise AnsibleFilterError('the play\'s hosts belong to %d different swarms - %s. One play manages one swarm: '
                                  'make the hosts leave the other swarm, or run them in separate plays. Nothing was '
-                                 'changed.' % (len(swarms), '; '.join(_describe(label, entry)
-                                                                     for label, entry in sorted(swarms.items()))))
+                                 'changed.' % (len(swarms), described))
     if swarms:
         label, entry = next(iter(swarms.items()))
         first, manager_list = _existing_swarm(label, entry, wanted)

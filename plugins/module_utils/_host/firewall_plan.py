@@ -97,8 +97,8 @@ def unit_text(spec: firewall.FirewallSpec, backend: Backend, boot_files: Dict[st
         tool = IPTABLES[family]
         # A restart must not stack a second jump: drop the one there is first ('-' ignores "none").
         lines.append('ExecStartPre=-%s %s -D INPUT -j %s' % (binary(tool), ' '.join(WAIT), spec.chain))
-        lines.append('ExecStart=%s %s --noflush %s' % (binary(tool + '-restore'), ' '.join(WAIT),
-                                                        boot_files['v%d' % family]))
+        restore = binary(tool + '-restore')
+        lines.append('ExecStart=%s %s --noflush %s' % (restore, ' '.join(WAIT), boot_files['v%d' % family]))
     lines += ['', '[Install]', 'WantedBy=multi-user.target']
     return '\n'.join(lines) + '\n'
 

@@ -96,8 +96,8 @@ MANAGER = dict(state='active', cluster_id='c1', control_available=True, default_
 
 def test_fleet_claims_reads_daemon_json_networks_and_the_swarm_pool():
     hostvars = {
-        'b': dict(fleet_daemon_json=slurped({'bip': '10.65.0.1/26', 'default-address-pools': [{'base': '100.64.0.0/22', 'size': 26}],
-                                              'mtu': 1400}),
+        'b': dict(fleet_daemon_json=slurped({'bip': '10.65.0.1/26', 'mtu': 1400,
+                                             'default-address-pools': [{'base': '100.64.0.0/22', 'size': 26}]}),
                   fleet_engine_facts=engine([('web', ['10.65.0.64/26', 'fd00::/64'])], MANAGER)),
         'a': dict(fleet_daemon_json=dict(failed=True, msg='file not found: /etc/docker/daemon.json'),
                   fleet_engine_facts=engine(swarm=dict(state='active', cluster_id=None))),
@@ -127,8 +127,8 @@ def test_swarm_settings_precedence_and_conflicts():
     plan = dict(swarm=dict(default_addr_pool=['10.66.0.0/16'], subnet_size=24))
     assert planned_swarm_settings(plan, [], 0, ['10.99.0.0/16']) == dict(default_addr_pool=['10.66.0.0/16'], subnet_size=24)
     assert planned_swarm_settings({}, [], 0, ['10.99.0.0/16']) == dict(default_addr_pool=['10.99.0.0/16'], subnet_size=0)
-    assert planned_swarm_settings({}, ['10.98.0.0/16'], 26, ['10.99.0.0/16']) == dict(default_addr_pool=['10.98.0.0/16'],
-                                                                                     subnet_size=26)
+    wanted = dict(default_addr_pool=['10.98.0.0/16'], subnet_size=26)
+    assert planned_swarm_settings({}, ['10.98.0.0/16'], 26, ['10.99.0.0/16']) == wanted
     assert planned_swarm_settings(plan, ['10.66.0.0/16'], 24)['default_addr_pool'] == ['10.66.0.0/16']
     with pytest.raises(AnsibleFilterError, match=r'overlay_default_addr_pool is set to 10.98.0.0/16, and the address plan gives the swarm 10.66.0.0/16'):
         planned_swarm_settings(plan, ['10.98.0.0/16'], 0)

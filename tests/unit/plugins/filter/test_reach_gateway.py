@@ -95,8 +95,9 @@ def test_routed_target_is_pinged_from_other_networks_of_its_host():
 
 def test_isolated_and_nat_keep_todays_rule_even_with_routes():
     for mode in ('isolated', 'nat'):
-        probes = [probe('h1', 'web', '10.1.1.2', mode, internal=mode == 'isolated'), probe('h2', 'web', '10.1.2.2', mode,
-                                                                                      internal=mode == 'isolated'),
+        internal = mode == 'isolated'
+        probes = [probe('h1', 'web', '10.1.1.2', mode, internal=internal),
+                  probe('h2', 'web', '10.1.2.2', mode, internal=internal),
                   probe('h1', 'web', '10.1.1.3', mode, number=2)]
         plan = pairs(reach_plan(probes, routes=ROUTES))
         assert plan['h1:web/1>h2:web/1']['expect'] == 'isolated' and plan['h1:web/1>h2:web/1']['why'] == 'derived'
@@ -133,8 +134,8 @@ def test_targets_and_probes_carry_mode_internal_and_subnet():
     targets = verify_targets(nets, nets)
     assert targets[0]['gateway_mode'] == 'routed' and targets[0]['subnets'] == ['10.1.1.0/24']
     probes = verify_probes(['/nfprobe-h1-web-1 web 10.1.1.2', '/nfprobe-h1-web-2 web 192.0.2.9'], 'h1', targets)
-    assert [(p['gateway_mode'], p['subnet'], p['internal']) for p in probes] == [('routed', '10.1.1.0/24', False),
-                                                                                ('routed', None, False)]
+    wanted = [('routed', '10.1.1.0/24', False), ('routed', None, False)]
+    assert [(p['gateway_mode'], p['subnet'], p['internal']) for p in probes] == wanted
 
 
 def test_route_tables_from_every_host_that_read_one():

@@ -174,5 +174,5 @@ def test_probes_from_inspect_lines():
 def test_observations_from_every_host():
     hostvars = dict(h1=dict(verify_run=dict(stdout_lines=['a>b 1 0', 'junk'])), h2=dict(verify_run=dict(skipped=True)),
                     h3=dict(verify_run=dict(stdout_lines=['b>a 0 1'])))
-    assert reach_observations(['h1', 'h2', 'h3', 'h4'], hostvars) == {'a>b': dict(ping=True, dns=False),
-                                                                     'b>a': dict(ping=False, dns=True)}
+    wanted = {'a>b': dict(ping=True, dns=False), 'b>a': dict(ping=False, dns=True)}
+    assert reach_observations(['h1', 'h2', 'h3', 'h4'], hostvars) == wanted
