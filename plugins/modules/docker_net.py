@@ -21,6 +21,8 @@ description:
   - The whole request is validated and planned before any change; a bad item in a batch leaves
     every network untouched.
   - Networks are found by exact name or full ID, never by prefix.
+  - A recreate (or forced removal) is journaled on the managed host before its first destructive step
+    (O(journal_dir)); a run killed part-way is finished by the next run before it plans anything.
 options:
   name:
     description:
@@ -223,6 +225,21 @@ options:
       - With O(state=absent), disconnect attached containers (running or stopped) before removing.
         Without it, removing a network that has endpoints fails and lists them. Defaults to V(false).
     type: bool
+  journal_dir:
+    description:
+      - Directory on the managed host for the recreate journal and the host lock (created mode 0700).
+      - Before the first destructive step of a recreate or a forced removal, the network's old and new
+        definitions and every endpoint are written to C(<journal_dir>/<network>.json) (mode 0600, fsynced);
+        the file is removed when the change is complete. A run that finds one for a network of its task
+        finishes that change first (RV(recovered)); check mode only reports it (RV(journals)).
+      - Defaults to C(/var/lib/netfleet/journal).
+    type: path
+  lock_timeout:
+    description:
+      - Only one run that may change networks holds the host lock at a time. Seconds to wait for it;
+        then the task fails naming the holder's PID and changes nothing.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - netfleet.docker.docker
 attributes:
@@ -316,7 +333,17 @@ networks:
       description: What happened (or, in check mode, would happen).
       type: str
       sample: recreated
-      choices: [created, recreated, removed, unchanged, endpoints-changed]
+      choices: [created, recreated, removed, unchanged, endpoints-changed, recovered]
+    recovered:
+      description:
+        - What was done to finish this network's pending journal (see RV(recovered)). The action is
+          V(recovered) when nothing else was left to change.
+      returned: when a pending journal of the network was finished
+      type: dict
+    pending_journal:
+      description: In check mode, the path of the network's pending journal that a real run finishes first.
+      returned: in check mode, when the network has a pending journal
+      type: str
     changes:
       description: Field paths that differed, e.g. C(labels.tier), C(ipam.config[10.20.0.0/24].gateway), C(connected[api].aliases).
       type: list
@@ -337,6 +364,24 @@ networks:
       type: list
       elements: str
       sample: [api]
+journals:
+  description:
+    - Pending journals of interrupted recreates or forced removals of this task's networks, as found
+      before this run (check mode reports them and writes nothing). Each has C(network), C(path),
+      C(operation) (V(recreate) or V(remove)), C(started), C(pid), C(done) (the steps it completed)
+      and C(endpoints) (container, static addresses, aliases, links, MAC, driver options).
+  returned: success
+  type: list
+  elements: dict
+recovered:
+  description:
+    - What this run did to finish each pending journal before anything else, per network - C(steps)
+      (engine operations), C(restored) (endpoints connected again), C(already_connected),
+      C(missing_containers) (containers removed since, reported by name and not restored) and
+      C(done_before) (what the interrupted run had done). The network's record has the same under C(recovered).
+  returned: when a pending journal was finished
+  type: list
+  elements: dict
 network:
   description: The inspected network after the task (single-network form only; empty when removed).
   returned: when O(name) is used
@@ -351,7 +396,8 @@ completed:
 failed:
   description:
     - On a failure part-way, the step that failed, with C(error) and, for a network, C(done), the engine
-      operations it had carried out before the error (C(changed) is true when there were any).
+      operations it had carried out before the error (C(changed) is true when there were any), and
+      C(journal), the pending journal the next run finishes from.
   returned: failure after changes started
   type: list
   elements: dict
@@ -373,7 +419,6 @@ from ansible_collections.netfleet.docker.plugins.module_utils._common import cli
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
 from ansible_collections.netfleet.docker.plugins.module_utils._network import network_steps
 from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
-from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager
 
 
 def argument_spec():
@@ -393,6 +438,7 @@ class DockerNetDriver(Driver):
         super().__init__(module)
         self.desired = []
         self.manager = None
+        self.journals = None
 
     def connect(self):
         return client.connect(self.module)
@@ -404,8 +450,12 @@ class DockerNetDriver(Driver):
         return problems
 
     def plan(self):
-        self.manager = NetworkManager(self.connect())
-        return network_steps.plan_network_steps(self.manager, self.desired)
+        # An interrupted recreate is finished from its journal before anything is planned.
+        self.manager, self.journals = network_steps.begin_network_run(
+            self.connect(), [desired.name for desired in self.desired], self.params, self.check_mode)
+        self.applied.extend(self.journals.applied())
+        return network_steps.with_journals(network_steps.plan_network_steps(self.manager, self.desired),
+                                           self.journals, self.check_mode)
 
     def apply(self, step):
         return network_steps.apply_network_step(self.manager, step)
@@ -413,8 +463,9 @@ class DockerNetDriver(Driver):
     def build_result(self, steps):
         # Applied removals first, creations last; reported in the order the task lists them.
         position = dict((id(desired), index) for index, desired in enumerate(self.desired))
-        for warning in network_steps.stranded_warnings(steps, self.check_mode):
+        for warning in network_steps.stranded_warnings(steps, self.check_mode) + self.journals.warnings():
             self.module.warn(warning)
+        self.result_details.update(self.journals.result())
         return super().build_result(sorted(steps, key=lambda step: position[id(step.payload.desired)]))
 
     def extra_result(self, steps):

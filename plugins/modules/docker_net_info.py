@@ -34,6 +34,11 @@ options:
     description: Include RV(engine) and RV(features).
     type: bool
     default: true
+  journal_dir:
+    description:
+      - The recreate journal directory of docker_net and macvlan_net on the managed host; its pending
+        journals are reported in RV(journals). Defaults to C(/var/lib/netfleet/journal).
+    type: path
 extends_documentation_fragment:
   - netfleet.docker.docker
 attributes:
@@ -101,6 +106,15 @@ networks:
       type: list
       elements: dict
       returned: when O(endpoints=true)
+journals:
+  description:
+    - Pending journals of interrupted recreates or forced removals on this host (the next docker_net or
+      macvlan_net run of that network finishes them). Each has C(network), C(path), C(operation), C(started),
+      C(pid), C(old_id), C(new_id), C(done) and C(endpoints) (container, static addresses, aliases, links,
+      MAC, driver options); an unreadable one has C(error).
+  returned: always
+  type: list
+  elements: dict
 missing:
   description: Requested names that match no network.
   returned: always
@@ -129,7 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import client
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
-from ansible_collections.netfleet.docker.plugins.module_utils._network import network_info
+from ansible_collections.netfleet.docker.plugins.module_utils._network import journal, network_info
 
 
 def argument_spec():
@@ -138,6 +152,7 @@ def argument_spec():
         filters=dict(type='dict'),
         endpoints=dict(type='bool', default=True),
         engine=dict(type='bool', default=True),
+        journal_dir=dict(type='path'),
     )
     spec.update(client.CONNECTION_ARGUMENT_SPEC)
     return spec
@@ -155,8 +170,12 @@ class DockerNetInfoDriver(Driver):
         return ()
 
     def extra_result(self, steps):
-        return network_info.gather(self.connect(), names=self.params['names'], filters=self.params['filters'],
-                                   endpoints=self.params['endpoints'], engine_config=self.params['engine'])
+        result = network_info.gather(self.connect(), names=self.params['names'], filters=self.params['filters'],
+                                     endpoints=self.params['endpoints'], engine_config=self.params['engine'])
+        # Interrupted recreates on this host (docker_net finishes them on its next run).
+        result['journals'] = [journal.summary(entry) for entry in journal.read_pending(
+            self.params.get('journal_dir') or journal.DEFAULT_DIR)]
+        return result
 
 
 def main():

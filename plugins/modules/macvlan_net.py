@@ -134,6 +134,21 @@ options:
     description: With O(state=absent), disconnect attached containers before removing.
     type: bool
     default: false
+  journal_dir:
+    description:
+      - Directory on the managed host for the recreate journal and the host lock (created mode 0700).
+      - Before the first destructive step of a recreate or a forced removal, the network's old and new
+        definitions and every endpoint are written to C(<journal_dir>/<network>.json) (mode 0600, fsynced);
+        the file is removed when the change is complete. A run that finds one for a network of its task
+        finishes that change first (RV(recovered)); check mode only reports it (RV(journals)).
+      - Defaults to C(/var/lib/netfleet/journal).
+    type: path
+  lock_timeout:
+    description:
+      - Only one run that may change networks holds the host lock at a time. Seconds to wait for it;
+        then the task fails naming the holder's PID and changes nothing.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - netfleet.docker.docker
 attributes:
@@ -198,12 +213,30 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+journals:
+  description:
+    - Pending journals of interrupted recreates or forced removals of this task's networks, as found
+      before this run (check mode reports them and writes nothing). Each has C(network), C(path),
+      C(operation) (V(recreate) or V(remove)), C(started), C(pid), C(done) (the steps it completed)
+      and C(endpoints) (container, static addresses, aliases, links, MAC, driver options).
+  returned: success
+  type: list
+  elements: dict
+recovered:
+  description:
+    - What this run did to finish each pending journal before anything else, per network - C(steps)
+      (engine operations), C(restored) (endpoints connected again), C(already_connected),
+      C(missing_containers) (containers removed since, reported by name and not restored) and
+      C(done_before) (what the interrupted run had done). The network's record has the same under C(recovered).
+  returned: when a pending journal was finished
+  type: list
+  elements: dict
 action:
   description: What happened to the network (or, in check mode, would happen).
   returned: success
   type: str
   sample: created
-  choices: [created, recreated, removed, unchanged, endpoints-changed]
+  choices: [created, recreated, removed, unchanged, endpoints-changed, recovered]
 changes:
   description: Field paths of the network that differed.
   returned: success
@@ -288,7 +321,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils._common.errors imp
 from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet, macvlan, macvlan_shim
 from ansible_collections.netfleet.docker.plugins.module_utils._network import network_steps
 from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
-from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkManager, NetworkPlan
+from ansible_collections.netfleet.docker.plugins.module_utils._network.network import NetworkPlan
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import NETWORK_OPTION_SPEC, DesiredNetwork
 
 
@@ -313,6 +346,7 @@ def argument_spec():
         recreate=dict(type='str', default='auto', choices=['auto', 'never']),
         force=dict(type='bool', default=False),
     )
+    spec.update(network_steps.JOURNAL_ARGUMENT_SPEC)
     spec.update(client.CONNECTION_ARGUMENT_SPEC)
     return spec
 
@@ -335,6 +369,7 @@ class MacvlanNetDriver(Driver):
         self.desired = None
         self.manager = None
         self.shim_spec = None
+        self.journals = None
 
     def connect(self):
         return client.connect(self.module)
@@ -347,7 +382,10 @@ class MacvlanNetDriver(Driver):
         return problems
 
     def plan(self):
-        self.manager = NetworkManager(self.connect())
+        # An interrupted recreate of this network is finished from its journal before anything is planned.
+        self.manager, self.journals = network_steps.begin_network_run(
+            self.connect(), [self.params['name']], self.params, self.check_mode)
+        self.applied.extend(self.journals.applied())
         try:
             existing = self.manager.find(self.params['name'])
             desired = self._desired_with_shim(existing)
@@ -357,7 +395,8 @@ class MacvlanNetDriver(Driver):
                     raise PlanningError(problems)
         except EngineError as exc:
             raise PlanningError([str(exc)])
-        [network_step] = network_steps.plan_network_steps(self.manager, [desired])
+        [network_step] = network_steps.with_journals(network_steps.plan_network_steps(self.manager, [desired]),
+                                                     self.journals, self.check_mode)
         steps = [replace(network_step, report=False)]
         steps[:0] = self._shim_steps(before_network=True)
         if self.present and self.params.get('promiscuous') is not None and self.params.get('parent'):
@@ -368,7 +407,10 @@ class MacvlanNetDriver(Driver):
     def _desired_with_shim(self, existing):
         if not (self.present and self.params.get('host_shim') is not None):
             return self.desired
-        taken = lambda: [endpoint['ipv4_address'] for endpoint in self.manager.snapshots(existing['Name'])]  # noqa: E731
+
+        def taken():
+            return [endpoint['ipv4_address'] for endpoint in self.manager.snapshots(existing['Name'])]
+
         self.shim_spec, aux = macvlan_shim.plan_shim_spec(self.params, self.desired.pools, self.desired.owner, existing, taken)
         return DesiredNetwork(macvlan.network_request(self.params, aux))
 
@@ -397,8 +439,9 @@ class MacvlanNetDriver(Driver):
 
     def build_result(self, steps):
         network_step = [step for step in steps if isinstance(step.payload, NetworkPlan)][0]
-        for warning in network_steps.stranded_warnings([network_step], self.check_mode):
+        for warning in network_steps.stranded_warnings([network_step], self.check_mode) + self.journals.warnings():
             self.module.warn(warning)
+        self.result_details.update(self.journals.result())
         host_steps = sorted((step for step in steps if step is not network_step),
                             key=lambda step: not step.name.startswith('shim '))  # the shim's record first
         result = super().build_result(host_steps)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import errors, versions
-from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam
+from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam, journal
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
     connect_endpoint, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
@@ -100,6 +100,8 @@ class NetworkManager:
         self._containers_by_network = None
         self._containers = {}
         self._drivers = None
+        #: where destructive plans are journaled (None: not journaled, e.g. planning only)
+        self.journal_dir: Optional[str] = None
 
     # -- reading the engine -------------------------------------------------------------
 
@@ -478,19 +480,55 @@ class NetworkManager:
         return self.apply_plan(plan).network_id
 
     def apply_plan(self, plan: NetworkPlan) -> 'AppliedPlan':
+        """Run the plan's operations; a destructive plan is journaled first (see journal.py)."""
         progress = AppliedPlan(plan.network_id)
         if plan.action == UNCHANGED:
             return progress
+        record = self._begin_journal(plan)
         failures = []
         try:
             for op in plan.steps:
                 self._apply_op(plan, op, progress, failures)
+                if record is not None:
+                    record.step_done(op.text(), progress.network_id)
+                    journal.fault_pause(op.op, plan.name, self.journal_dir)
         except EngineError as exc:
-            raise ApplyError(exc.problems, progress)
+            raise ApplyError(exc.problems, progress, self._journal_left(record, progress))
         if failures:
             raise ApplyError("network '%s' was %s but these endpoints could not be connected: %s"
-                             % (plan.name, plan.action, '; '.join(failures)), progress)
+                             % (plan.name, plan.action, '; '.join(failures)), progress, self._journal_left(record, progress))
+        if record is not None:
+            record.finish()
         return progress
+
+    def _begin_journal(self, plan: NetworkPlan) -> Optional['journal.Journal']:
+        """Write the journal of a recreate or a forced removal with endpoints before its first step."""
+        destructive = plan.action == RECREATED or (plan.action == REMOVED and any(op.op == 'disconnect' for op in plan.steps))
+        if self.journal_dir is None or not destructive:
+            return None
+        endpoints = [op.endpoint for op in plan.steps if op.op == 'disconnect']
+        entry = journal.new_entry(
+            journal.RECREATE if plan.action == RECREATED else journal.REMOVE, plan.name, plan.network_id,
+            dict(view=plan.actual, create_body=create_body(plan.name, plan.actual)),
+            dict(view=plan.target, create_body=create_body(plan.name, plan.target)) if plan.action == RECREATED else None,
+            [dict(endpoint, settings=self._endpoint_settings(endpoint, plan.name)) for endpoint in endpoints],
+            plan.restore)
+        return journal.Journal.begin(self.journal_dir, entry)
+
+    def _endpoint_settings(self, endpoint: Mapping[str, Any], network_name: str) -> Dict[str, Any]:
+        """The engine's own endpoint settings (GwPriority and whatever else a newer engine has)."""
+        data = self.container(endpoint['id']) or {}
+        return dict(((data.get('NetworkSettings') or {}).get('Networks') or {}).get(network_name) or {})
+
+    @staticmethod
+    def _journal_left(record: Optional['journal.Journal'], progress: 'AppliedPlan') -> Optional[str]:
+        """The journal a failed plan leaves for the next run (none when the rollback put everything back)."""
+        if record is None:
+            return None
+        if progress.rolled_back:
+            record.finish()
+            return None
+        return record.path
 
     def _apply_op(self, plan: NetworkPlan, op: NetworkOp, progress: 'AppliedPlan', failures: List[str]) -> None:
         if op.op == 'disconnect':
@@ -510,6 +548,10 @@ class NetworkManager:
                 return
         progress.done.append(op.text())
 
+    def restore_endpoint(self, endpoint: Mapping[str, Any], network_id: str) -> Optional[str]:
+        """Connect one recorded endpoint exactly (a journal's too); the engine's error text or None."""
+        return self._connect(endpoint, network_id)
+
     def _connect(self, endpoint: Mapping[str, Any], network_id: str) -> Optional[str]:
         """Connect one endpoint exactly as recorded (MAC too where the API has it); the error text or None."""
         try:
@@ -524,12 +566,17 @@ class NetworkManager:
             return self._create(plan.name, plan.target)
         except EngineError as exc:
             if progress.removed and plan.action == RECREATED:
-                raise EngineError('%s; %s' % (exc, self._roll_back(plan)))
+                raise EngineError('%s; %s' % (exc, self._roll_back(plan, progress)))
             raise
 
     def _create(self, name: str, view: Mapping[str, Any]) -> str:
+        return self.create_from_body(create_body(name, view))
+
+    def create_from_body(self, body: Mapping[str, Any]) -> str:
+        """POST /networks/create with this body (a journal's recorded one too); the new network's ID."""
+        name = body['Name']
         try:
-            result = self.api._result(self.api._post_json(self.api._url('/networks/create'), data=create_body(name, view)), json=True)
+            result = self.api._result(self.api._post_json(self.api._url('/networks/create'), data=dict(body)), json=True)
         except docker_errors.APIError as exc:
             if is_conflict(exc):
                 # Someone created it between our listing and now: fine if it is what we want.
@@ -540,7 +587,7 @@ class NetworkManager:
                               % (self.engine.endpoint, name, api_error_text(exc), _create_hint(exc)))
         return result['Id']
 
-    def _roll_back(self, plan: NetworkPlan) -> str:
+    def _roll_back(self, plan: NetworkPlan, progress: 'AppliedPlan') -> str:
         """Put the old network and its endpoints back (addresses, aliases, links and MAC) after a failed recreate."""
         try:
             old_id = self._create(plan.name, plan.actual)
@@ -555,6 +602,7 @@ class NetworkManager:
                     lost.append('%s (%s)' % (op.endpoint['container'], error))
         if lost:
             return 'the old network was put back but these endpoints could not be reconnected: %s' % ', '.join(lost)
+        progress.rolled_back = True
         return 'the old network and all its endpoints were put back'
 
     def inspect(self, network_id: str) -> Dict[str, Any]:
@@ -568,13 +616,18 @@ class AppliedPlan:
     network_id: Optional[str]
     done: List[str] = field(default_factory=list)
     removed: bool = False
+    #: a failed create put the old network and every endpoint back
+    rolled_back: bool = False
 
 
 class ApplyError(EngineError):
     """A plan failed part-way; ``applied`` says what the engine had carried out before it stopped."""
 
-    def __init__(self, problems, applied: AppliedPlan):
+    def __init__(self, problems, applied: AppliedPlan, journal_path: Optional[str] = None):
         details: Dict[str, Any] = dict(step_details=dict(done=list(applied.done)))
+        if journal_path:
+            # The next run finishes the change from this file before anything else.
+            details['step_details']['journal'] = journal_path
         if applied.done:
             details['changed'] = True  # e.g. the old network is gone: Ansible must not read "unchanged"
         super().__init__(problems, **details)
