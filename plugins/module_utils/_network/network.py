@@ -17,7 +17,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import errors, versions
 from ansible_collections.netfleet.docker.plugins.module_utils._network import ipam, journal
-from ansible_collections.netfleet.docker.plugins.module_utils._common.client import EngineError, api_error_text, is_conflict
+from ansible_collections.netfleet.docker.plugins.module_utils._common.client import (
+    EngineError, api_error_text, is_conflict, unreachable_message)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
     connect_endpoint, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
@@ -559,6 +560,8 @@ class NetworkManager:
                              with_mac=versions.supports(self.engine, 'endpoint.mac_address'))
         except docker_errors.APIError as exc:
             return api_error_text(exc)
+        except IOError as exc:  # requests' ConnectionError / Timeout: the engine is gone, stop here
+            raise EngineError(unreachable_message(self.engine.endpoint, exc))
         return None
 
     def _create_or_roll_back(self, plan: NetworkPlan, progress: 'AppliedPlan') -> str:
@@ -585,6 +588,8 @@ class NetworkManager:
                     return existing['Id']
             raise EngineError("the engine at %s refused to create network '%s': %s%s"
                               % (self.engine.endpoint, name, api_error_text(exc), _create_hint(exc)))
+        except IOError as exc:  # requests' ConnectionError / Timeout
+            raise EngineError(unreachable_message(self.engine.endpoint, exc))
         return result['Id']
 
     def _roll_back(self, plan: NetworkPlan, progress: 'AppliedPlan') -> str:

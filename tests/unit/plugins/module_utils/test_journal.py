@@ -369,3 +369,38 @@ def test_macvlan_net_finishes_a_pending_journal_of_its_network(journal_dir):
     result = exc.value.result
     assert result['recovered'][0]['steps'] == ['create', 'connect api', 'connect batch']
     assert result['action'] == 'removed'  # then the task's own change, with the endpoints it removed
+
+
+def test_engine_gone_mid_batch_fails_naming_what_completed_and_the_rerun_converges(journal_dir):
+    """dockerd stops after 'web' was created again: a clear failure with the journal named, then recovery."""
+    import requests
+
+    class StoppingAPI(LiveAPI):
+        down = False
+
+        def connect_container_to_network(self, container_id, network_id, **kwargs):
+            if self.down:
+                raise requests.exceptions.ConnectionError('connection refused')
+            super().connect_container_to_network(container_id, network_id, **kwargs)
+
+        def _post_json(self, url, data):
+            result = super()._post_json(url, data)
+            self.down = data['Name'] == 'web'
+            return result
+
+    api = StoppingAPI([network('db', [('10.31.0.0/24', '10.31.0.1')]), network('web', SUBNET, Labels=dict(team='blue'))],
+                      lab()._containers, api_version='1.44', engine_version='25.0.5')
+    batch = dict(labels=dict(team='red'), networks=[dict(name='db', ipam=dict(config=[dict(subnet='10.31.0.0/24')])),
+                                                    dict(name='web', ipam=dict(config=[dict(subnet='10.30.0.0/24')]))])
+    out = run(api, **batch)
+    assert out.failed and out.result['changed'] is True
+    assert [r['name'] for r in out.result['completed']] == ['db']
+    [failed] = out.result['failed']
+    assert failed['name'] == 'web' and failed['done'] == ['disconnect api', 'disconnect batch', 'remove', 'create']
+    assert failed['journal'] == journal.journal_path(journal_dir, 'web')
+    assert 'cannot reach the Docker engine' in out.result['msg']
+    api.down = False
+    api._post_json = lambda url, data: LiveAPI._post_json(api, url, data)
+    out = run(api, **batch)
+    assert not out.failed and out.result['recovered'][0]['steps'] == ['connect api', 'connect batch']
+    assert dict(endpoint_state(api, 'web')) == dict(endpoint_state(lab(), 'web'))
