@@ -34,6 +34,13 @@ options:
     description: Include RV(engine) and RV(features).
     type: bool
     default: true
+  containers:
+    description:
+      - Include RV(containers) - every container, running and stopped, with its network mode, its networks
+        and its endpoints (containers in mode V(host), V(none) or V(container:<name>) have no endpoint of
+        their own).
+    type: bool
+    default: false
   journal_dir:
     description:
       - The recreate journal directory of docker_net and macvlan_net on the managed host; its pending
@@ -63,6 +70,13 @@ EXAMPLES = r'''
 - name: Who is on backend, with addresses
   ansible.builtin.debug:
     msg: "{{ nets.networks[0].endpoints | map(attribute='ipv4_address') | list }}"
+
+- name: Every container's network mode (bridge, host, none, container:<name> or a network name)
+  netfleet.docker.docker_net_info:
+    endpoints: false
+    engine: false
+    containers: true
+  register: modes
 
 - name: Only the engine facts, e.g. to choose a control plane
   netfleet.docker.docker_net_info:
@@ -102,7 +116,9 @@ networks:
       description:
         - Endpoints of running and stopped containers, sorted by container name.
         - Each has container, id, state, running, ipv4_address, ipv6_address, static_ipv4_address,
-          static_ipv6_address, mac_address, aliases, links, driver_opts.
+          static_ipv6_address, mac_address, aliases, links, driver_opts (less the two below),
+          gw_priority (0 unless set; Docker 28.0+), interface_name (Docker 28.0+) and sysctls
+          (Docker 27.0+; a dict, V(null) when none).
       type: list
       elements: dict
       returned: when O(endpoints=true)
@@ -115,6 +131,21 @@ journals:
   returned: always
   type: list
   elements: dict
+containers:
+  description:
+    - Every container, running and stopped, sorted by name.
+    - Each has C(name), C(id), C(state), C(running), C(network_mode) (V(bridge) - also for the engine's
+      C(default) -, V(host), V(none), V(container:<name>) with the other container's ID resolved to its name,
+      or the name of a user-defined network), C(networks) (names) and C(endpoints) (as in the networks'
+      C(endpoints), each with C(network)).
+  returned: when O(containers=true)
+  type: list
+  elements: dict
+  sample:
+    - name: sidecar
+      network_mode: container:app
+      networks: []
+      endpoints: []
 missing:
   description: Requested names that match no network.
   returned: always
@@ -134,6 +165,12 @@ features:
     - Version-gated features of this engine, each true or false.
     - C(legacy_kv_overlay) (before 23.0), C(dockerd_validate) (23.0+), C(default_network_opts) (24.0+),
       C(ip_forward_no_drop) (28.0+), C(config_only_networks) (17.06+), C(endpoint_mac_address) (25.0+).
+    - "Since 27.0: C(bridge_gateway_mode_routed) (gateway modes nat and routed), C(endpoint_sysctls)."
+    - "Since 28.0: C(ipv6_only_networks) (O(netfleet.docker.docker_net#module:enable_ipv4=false)),
+      C(bridge_gateway_mode_isolated) (nat-unprotected and isolated), C(endpoint_gw_priority), C(endpoint_ifname)."
+    - "Since 28.2: C(trusted_host_interfaces), C(inspect_hides_enable_ip_options) (inspect no longer lists
+      C(com.docker.network.enable_ipv4/6) among the options)."
+    - "Since 29.0: C(firewall_backend_nftables), C(ipam_status_subnets); since 29.6: C(swarm_nftables)."
   returned: when O(engine=true)
   type: dict
   sample: {legacy_kv_overlay: true, dockerd_validate: false, default_network_opts: false, ip_forward_no_drop: false}
@@ -152,6 +189,7 @@ def argument_spec():
         filters=dict(type='dict'),
         endpoints=dict(type='bool', default=True),
         engine=dict(type='bool', default=True),
+        containers=dict(type='bool', default=False),
         journal_dir=dict(type='path'),
     )
     spec.update(client.CONNECTION_ARGUMENT_SPEC)
@@ -171,7 +209,8 @@ class DockerNetInfoDriver(Driver):
 
     def extra_result(self, steps):
         result = network_info.gather(self.connect(), names=self.params['names'], filters=self.params['filters'],
-                                     endpoints=self.params['endpoints'], engine_config=self.params['engine'])
+                                     endpoints=self.params['endpoints'], engine_config=self.params['engine'],
+                                     containers=self.params['containers'])
         # Interrupted recreates on this host (docker_net finishes them on its next run).
         result['journals'] = [journal.summary(entry) for entry in journal.read_pending(
             self.params.get('journal_dir') or journal.DEFAULT_DIR)]

@@ -31,40 +31,89 @@ def select_networks(networks: Sequence[Mapping[str, Any]], names: Optional[Seque
     return selected, missing
 
 
-def endpoints_by_network(engine: Any, wanted_names: Sequence[str]) -> Dict[str, List[Dict[str, Any]]]:
-    """Endpoints of running and stopped containers, keyed by network name, from one container listing."""
-    listing = engine.call('list containers', engine.api.containers, all=True)
-    result = dict((name, []) for name in wanted_names)
-    for summary in listing:
-        attached = [name for name in ((summary.get('NetworkSettings') or {}).get('Networks') or {}) if name in result]
-        if not attached:
-            continue
+def inspected_containers(engine: Any) -> List[Dict[str, Any]]:
+    """Every container, running and stopped, in inspect form (one listing, one inspect each)."""
+    result = []
+    for summary in engine.call('list containers', engine.api.containers, all=True):
         try:
-            container = engine.api.inspect_container(summary['Id'])
+            result.append(engine.api.inspect_container(summary['Id']))
         except docker_errors.NotFound:
             continue  # removed between the listing and now
-        for name in attached:
-            endpoint = snapshot(container, name)
-            if endpoint is None:
-                continue
-            state = (container.get('State') or {}).get('Status')
-            result[name].append(dict(
-                container=endpoint['container'],
-                id=endpoint['id'],
-                state=state,
-                running=endpoint['running'],
-                ipv4_address=endpoint['address'] or endpoint['ipv4_address'],
-                ipv6_address=endpoint['ipv6'] or endpoint['ipv6_address'],
-                static_ipv4_address=endpoint['ipv4_address'],
-                static_ipv6_address=endpoint['ipv6_address'],
-                mac_address=endpoint['mac_address'],
-                aliases=endpoint['aliases'],
-                links=endpoint['links'],
-                driver_opts=endpoint['driver_opts'],
-            ))
+    return result
+
+
+def endpoint_fact(container: Mapping[str, Any], network_name: str) -> Optional[Dict[str, Any]]:
+    """One endpoint as docker_net_info reports it (addresses in use and the static ones asked for)."""
+    endpoint = snapshot(container, network_name)
+    if endpoint is None:
+        return None
+    return dict(
+        container=endpoint['container'],
+        id=endpoint['id'],
+        state=(container.get('State') or {}).get('Status'),
+        running=endpoint['running'],
+        ipv4_address=endpoint['address'] or endpoint['ipv4_address'],
+        ipv6_address=endpoint['ipv6'] or endpoint['ipv6_address'],
+        static_ipv4_address=endpoint['ipv4_address'],
+        static_ipv6_address=endpoint['ipv6_address'],
+        mac_address=endpoint['mac_address'],
+        aliases=endpoint['aliases'],
+        links=endpoint['links'],
+        driver_opts=endpoint['driver_opts'],
+        gw_priority=endpoint['gw_priority'],
+        interface_name=endpoint['interface_name'],
+        sysctls=endpoint['sysctls'],
+    )
+
+
+def endpoints_by_network(engine: Any, wanted_names: Sequence[str],
+                         containers: Optional[List[Mapping[str, Any]]] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """Endpoints of running and stopped containers, keyed by network name."""
+    result = dict((name, []) for name in wanted_names)
+    for container in inspected_containers(engine) if containers is None else containers:
+        for name in (container.get('NetworkSettings') or {}).get('Networks') or {}:
+            endpoint = endpoint_fact(container, name) if name in result else None
+            if endpoint is not None:
+                result[name].append(endpoint)
     for endpoints in result.values():
         endpoints.sort(key=lambda endpoint: endpoint['container'])
     return result
+
+
+def network_mode(container: Mapping[str, Any], container_names: Mapping[str, str],
+                 network_names: Mapping[str, str]) -> str:
+    """bridge, host, none, container:<name> or the network's name (IDs resolved to names)."""
+    mode = (container.get('HostConfig') or {}).get('NetworkMode') or 'default'
+    if mode == 'default':
+        return 'bridge'  # what "default" means on Linux
+    if mode.startswith('container:'):
+        ref = mode.split(':', 1)[1]
+        name = container_names.get(ref) or next(
+            (name for cid, name in container_names.items() if len(ref) >= 12 and cid.startswith(ref)), ref)
+        return 'container:' + name
+    return network_names.get(mode, mode)
+
+
+def container_facts(containers: Sequence[Mapping[str, Any]], networks: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Every container with its network mode, its networks and its endpoints, sorted by name."""
+    container_names = dict((c['Id'], c['Name'].lstrip('/')) for c in containers)
+    network_names = dict((net['Id'], net['Name']) for net in networks)
+    result = []
+    for container in containers:
+        attached = sorted((container.get('NetworkSettings') or {}).get('Networks') or {})
+        endpoints = [endpoint_fact(container, name) for name in attached]
+        for name, endpoint in zip(attached, endpoints):
+            endpoint['network'] = name
+        result.append(dict(
+            name=container['Name'].lstrip('/'),
+            id=container['Id'],
+            state=(container.get('State') or {}).get('Status'),
+            running=bool((container.get('State') or {}).get('Running')),
+            network_mode=network_mode(container, container_names, network_names),
+            networks=attached,
+            endpoints=[endpoint for endpoint in endpoints if endpoint is not None],
+        ))
+    return sorted(result, key=lambda fact: fact['name'])
 
 
 def network_facts(network: Mapping[str, Any], endpoints: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
@@ -129,14 +178,19 @@ def engine_facts(engine: Any) -> Tuple[Dict[str, Any], Dict[str, bool]]:
 
 
 def gather(engine: Any, names: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None,
-           endpoints: bool = True, engine_config: bool = True) -> Dict[str, Any]:
+           endpoints: bool = True, engine_config: bool = True, containers: bool = False) -> Dict[str, Any]:
     listing = engine.call('list networks', engine.api.networks, filters=filters or None)
     selected, missing = select_networks(listing, names)
-    endpoint_map = endpoints_by_network(engine, [net['Name'] for net in selected]) if endpoints else {}
+    inspected = inspected_containers(engine) if endpoints or containers else []
+    endpoint_map = endpoints_by_network(engine, [net['Name'] for net in selected], inspected) if endpoints else {}
     result = dict(
         networks=[network_facts(net, endpoint_map.get(net['Name']) if endpoints else None) for net in selected],
         missing=missing,
     )
+    if containers:
+        # Every network, not only the filtered ones, resolves a network mode given by ID.
+        every_network = listing if not filters else engine.call('list networks', engine.api.networks)
+        result['containers'] = container_facts(inspected, every_network)
     if engine_config:
         result['engine'], result['features'] = engine_facts(engine)
     return result
