@@ -127,6 +127,10 @@ def ensure_directory(directory: str) -> None:
 
 def read_pending(directory: str, names: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
     """Pending journals (all, or those of these networks), each with ``path``; unreadable ones with ``error``."""
+    if not os.access(directory, os.R_OK | os.X_OK):
+        # Missing, or root's 0700 directory seen by an unprivileged user (who cannot take the lock
+        # or journal anything either: a destructive step then fails on its journal, naming the fix).
+        return []
     if names is not None:
         paths = [journal_path(directory, name) for name in names]
     else:
