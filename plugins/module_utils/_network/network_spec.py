@@ -256,7 +256,9 @@ class DesiredNetwork:
             view['driver_options'] = dict((str(k), option_text(v)) for k, v in options.items())
         if request.get('labels') is not None:
             view['labels'] = dict((str(k), option_text(v)) for k, v in request['labels'].items())
-        ipam_view = self._ipam_view(request)
+        # enable_ipv4/6 as folded from driver_options count as given
+        ipam_view = self._ipam_view(dict(request, enable_ipv6=view.get('enable_ipv6'),
+                                         enable_ipv4=view.get('enable_ipv4')))
         if ipam_view:
             view['ipam'] = ipam_view
         self.problems.extend(_config_only_problems(view, self.owner))
