@@ -67,6 +67,22 @@ options:
       enable_ipv6:
         description: See O(enable_ipv6).
         type: bool
+      enable_ipv4:
+        description: See O(enable_ipv4).
+        type: bool
+      gateway_mode_ipv4:
+        description: See O(gateway_mode_ipv4).
+        type: str
+      gateway_mode_ipv6:
+        description: See O(gateway_mode_ipv6).
+        type: str
+      trusted_host_interfaces:
+        description: See O(trusted_host_interfaces).
+        type: list
+        elements: str
+      ingress:
+        description: See O(ingress).
+        type: bool
       labels:
         description: See O(labels).
         type: dict
@@ -155,6 +171,51 @@ options:
   enable_ipv6:
     description:
       - Enable IPv6. Required as V(true) when O(ipam.config) holds an IPv6 subnet.
+      - The driver option C(com.docker.network.enable_ipv6) in O(driver_options) is taken as this option
+        (Docker 28.2 no longer lists it in inspect, so it is compared as the network's EnableIPv6).
+    type: bool
+  enable_ipv4:
+    description:
+      - V(false) makes an IPv6-only network (Docker 28.0 / API 1.48 or later; older engines fail naming the
+        version). It needs O(enable_ipv6=true) and an IPv6 subnet in O(ipam.config), and no IPv4 subnet.
+      - V(true) is what every engine does by itself and is accepted on all of them.
+      - Whatever the engine, a request that lists no IPv4 subnet and does not set V(false) lets the engine
+        pick the IPv4 pool (Docker 20.10 adds one even to an IPv6-only request); such a pool is not compared,
+        so an IPv6-only request is not recreated on every run. Likewise an IPv6 pool the engine picked for
+        O(enable_ipv6=true) with no IPv6 subnet listed.
+    type: bool
+  gateway_mode_ipv4:
+    description:
+      - Bridge driver only - how the network's IPv4 traffic leaves the host, as the driver option
+        C(com.docker.network.bridge.gateway_mode_ipv4).
+      - V(nat) (masquerade, the default) and V(routed) (no NAT; the host routes to container addresses)
+        need Docker 27.0 (API 1.46); V(nat-unprotected) (NAT without the port filter) and V(isolated)
+        (no gateway address on the host) need Docker 28.0 (API 1.48).
+      - Another value, another driver, or an older engine fail before anything changes.
+    type: str
+  gateway_mode_ipv6:
+    description:
+      - The same for IPv6 (C(com.docker.network.bridge.gateway_mode_ipv6)); see O(gateway_mode_ipv4).
+    type: str
+  trusted_host_interfaces:
+    description:
+      - Bridge driver only (Docker 28.2 / API 1.50) - host interfaces whose traffic may reach the
+        containers' addresses directly, as the driver option C(com.docker.network.bridge.trusted_host_interfaces)
+        (a colon-separated list; compared as a set).
+      - An empty list or a name that is not an interface name fails.
+    type: list
+    elements: str
+  ingress:
+    description:
+      - Manage the swarm's ingress network (the routing mesh of published ports); the engine must be a
+        swarm manager. The driver is V(overlay) and the scope V(swarm); it cannot be attachable or internal.
+      - Docker's default ingress, C(ingress) with 10.0.0.0/24, may collide with corporate ranges and
+        C(default-address-pools) does not apply to it - give it a subnet in O(ipam.config). A different subnet
+        recreates it - remove and create - which Docker allows only while no swarm service publishes ports;
+        remove such services first (or publish them again afterwards). The ingress network has no container
+        endpoints to restore.
+      - A swarm has one ingress network; naming another while one exists fails naming it. With
+        O(state=absent) and O(ingress=true) the predefined name C(ingress) may be removed.
     type: bool
   labels:
     description:
@@ -205,7 +266,19 @@ options:
     description:
       - Containers that must have an endpoint on the network. Each item is a container name, or a
         dict with C(container) and any of C(ipv4_address), C(ipv6_address), C(aliases), C(links)
-        (C(name) or C(name:alias)), C(driver_opts).
+        (C(name) or C(name:alias)), C(driver_opts), C(mac_address), C(gw_priority), C(interface_name),
+        C(sysctls).
+      - C(mac_address) (API 1.44 / Docker 25.0) is the endpoint's MAC address.
+      - C(gw_priority) (Docker 28.0) - a whole number; of a container's networks, the one with the highest
+        gives the container its default gateway. Sent to the Engine API directly (the Docker SDK has no such
+        parameter).
+      - C(interface_name) (Docker 28.0) - the interface's name inside the container (endpoint driver option
+        C(com.docker.network.endpoint.ifname)).
+      - "C(sysctls) (Docker 27.0) - per-interface sysctls, a dict such as
+        C({net.ipv4.conf.IFNAME.forwarding: 0}) (C(IFNAME) stands for the interface; only C(net.*) keys),
+        as the endpoint driver option C(com.docker.network.endpoint.sysctls)."
+      - Each of these four is compared only when given, and refused on an engine that lacks it, naming
+        the version. A recreate restores every endpoint with all of them as they were.
       - An endpoint whose settings differ is disconnected and reconnected with the requested ones.
       - Containers not listed are left alone unless O(connected_exclusive=true).
     type: list
@@ -289,6 +362,33 @@ EXAMPLES = r'''
         ipv4_address: 10.20.0.10
         aliases: [api.internal]
       - worker
+
+- name: IPv6-only network with routed IPv6 (Docker 28.0 or later)
+  netfleet.docker.docker_net:
+    name: v6only
+    enable_ipv4: false
+    enable_ipv6: true
+    gateway_mode_ipv6: routed
+    ipam:
+      config:
+        - subnet: fd00:20:6::/64
+
+- name: Container gets its default route from this network, on interface data0 (Docker 28.0 or later)
+  netfleet.docker.docker_net:
+    name: uplink
+    connected:
+      - container: router
+        gw_priority: 100
+        interface_name: data0
+        sysctls: {net.ipv4.conf.IFNAME.forwarding: 1}
+
+- name: The swarm ingress network on a subnet of the fleet plan (no service may publish ports meanwhile)
+  netfleet.docker.docker_net:
+    name: ingress
+    ingress: true
+    ipam:
+      config:
+        - subnet: 10.250.0.0/24
 
 - name: Refuse to recreate; report what differs instead
   netfleet.docker.docker_net:

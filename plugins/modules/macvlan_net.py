@@ -48,6 +48,13 @@ options:
   enable_ipv6:
     description: Enable IPv6. Required as V(true) when O(ipam.config) holds an IPv6 subnet.
     type: bool
+  enable_ipv4:
+    description:
+      - V(false) makes an IPv6-only macvlan network (Docker 28.0 / API 1.48 or later; older engines fail
+        naming the version); it needs O(enable_ipv6=true) and an IPv6 subnet, and no IPv4 subnet.
+      - An IPv4 pool the engine adds by itself to a request without IPv4 subnets is not a difference
+        (as in M(netfleet.docker.docker_net)).
+    type: bool
   ipam:
     description:
       - IP address management. A macvlan network needs the subnet of the parent's L2 segment.
@@ -332,6 +339,7 @@ def argument_spec():
         parent=dict(type='str'),
         mode=dict(type='str', default='bridge', choices=list(macvlan.MODES)),
         enable_ipv6=dict(type='bool'),
+        enable_ipv4=dict(type='bool'),
         ipam=NETWORK_OPTION_SPEC['ipam'],
         labels=dict(type='dict'),
         internal=dict(type='bool'),

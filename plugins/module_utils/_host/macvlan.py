@@ -150,7 +150,7 @@ def network_request(params: Mapping[str, Any], aux: Optional[Mapping[str, str]] 
     request = dict((key, None) for key in NETWORK_OPTION_SPEC)
     request.update(OPTION_DEFAULTS)
     request.update(name=params['name'], state=params['state'], recreate=params['recreate'], force=params['force'])
-    for key in ('enable_ipv6', 'labels', 'internal', 'scope', 'config_only', 'config_from'):
+    for key in ('enable_ipv6', 'enable_ipv4', 'labels', 'internal', 'scope', 'config_only', 'config_from'):
         request[key] = params.get(key)
     if params.get('config_from'):
         request['driver'] = 'macvlan'

@@ -197,3 +197,15 @@ def test_second_macvlan_on_the_parent_names_the_holder_before_the_engine(tmp_pat
     out = run(FakeAPI([other]), FakeHost(dict(eth1=ETH1), strict=True), tmp_path, parent='eth1', ipam=dict(config=[SUBNET]))
     assert out.failed and out.result['changed'] is False
     assert "parent eth1 already carries macvlan network 'office'" in out.result['msg']
+
+
+def test_ipv6_only_macvlan_on_28_and_refused_before(tmp_path):
+    args = dict(parent='eth1', enable_ipv6=True, enable_ipv4=False, ipam=dict(config=[dict(subnet='fd00:50::/64')]))
+    api = StatefulAPI(api_version='1.51', engine_version='28.5.2')
+    out = run(api, FakeHost(dict(eth1=ETH1)), tmp_path, **args)
+    assert not out.failed, out.result
+    body = [w for w in api.writes if w[0] == 'post'][0][2]
+    assert body['EnableIPv4'] is False and body['Driver'] == 'macvlan'
+    old = run(FakeAPI(), FakeHost(dict(eth1=ETH1), strict=True), tmp_path, **args)
+    assert old.failed and old.result['changed'] is False
+    assert "option 'enable_ipv4: false' of network 'lan' needs Docker API 1.48 (Docker 28.0)" in old.result['msg']
