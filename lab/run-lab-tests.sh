@@ -55,3 +55,6 @@ for scenario in default ip_forward macvlan swarm firewall rolling daemon kv flee
     rc=1
   fi
 done
+
+step "pytest tests/awx (site.yml twice through ansible-runner, fresh private data dirs, shuffled inventory; its own 3-host trixie lab)"
+.venv/bin/python -m pytest -v -s -p no:cacheprovider tests/awx || rc=1
