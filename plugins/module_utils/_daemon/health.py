@@ -90,8 +90,12 @@ def swarm_view(info: Mapping, nodes: Optional[List[Mapping]]) -> SwarmView:
 
 
 def quorum_problem(view: SwarmView, host: str) -> Optional[str]:
-    """Why stopping this engine now would cost the swarm its quorum, or None when it is safe."""
-    if view.role != 'manager' or view.managers_total == 0:
+    """Why stopping this engine now would cost the swarm its quorum, or None when it is safe.
+
+    A swarm of one or two managers loses quorum whenever any manager restarts: there is no order
+    that avoids it, so it is not refused here (quorum_warning says so instead).
+    """
+    if view.role != 'manager' or view.managers_total < 3:
         return None
     majority = view.managers_total // 2 + 1
     left = view.managers_reachable - 1
@@ -101,6 +105,15 @@ def quorum_problem(view: SwarmView, host: str) -> Optional[str]:
     return ('%s: restarting this swarm manager now would leave %d of %d managers reachable, below the quorum of %d '
             '(unreachable: %s); bring those managers back first, or add managers so the swarm keeps quorum '
             'while one restarts' % (host, left, view.managers_total, majority, down))
+
+
+def quorum_warning(view: SwarmView, host: str) -> Optional[str]:
+    """The swarm cannot keep quorum while this manager restarts, whatever the order (1 or 2 managers)."""
+    if view.role != 'manager' or view.managers_total == 0 or view.managers_total >= 3:
+        return None
+    return ('%s: the swarm has %d manager(s), so it has no quorum while this manager restarts (its control plane '
+            'pauses until the engine is back); three or more managers keep the swarm available during a rolling restart'
+            % (host, view.managers_total))
 
 
 def guarded_containers(containers: List[Mapping]) -> Tuple[ContainerState, ...]:

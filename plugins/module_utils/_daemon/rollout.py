@@ -70,6 +70,9 @@ class RestartGate:
         problem = health.quorum_problem(self.now.swarm, self.host) if self.params['quorum_check'] else None
         if problem:
             raise PlanningError([problem], snapshot=self.now.as_dict())
+        warning = health.quorum_warning(self.now.swarm, self.host) if self.params['quorum_check'] else None
+        if warning:
+            self.module.warn(warning)
         return []
 
     def plan_ready(self) -> List[Step]:

@@ -88,6 +88,15 @@ def test_quorum_refuses_a_second_manager_down():
 def test_worker_and_single_node_never_block():
     assert health.quorum_problem(health.swarm_view(WORKER_INFO, None), 'w1') is None
     assert health.quorum_problem(health.swarm_view(dict(Swarm={}), None), 'solo') is None
+    assert health.quorum_warning(health.swarm_view(WORKER_INFO, None), 'w1') is None
+
+
+def test_one_or_two_managers_cannot_keep_quorum_so_only_warn():
+    for managers in (1, 2):
+        view = health.swarm_view(MANAGER_INFO, [node('m%d' % i, manager=True) for i in range(1, managers + 1)])
+        assert health.quorum_problem(view, 'm1') is None
+        assert 'has %d manager(s)' % managers in health.quorum_warning(view, 'm1')
+    assert health.quorum_warning(health.swarm_view(MANAGER_INFO, three_managers()), 'm1') is None
 
 
 def test_guarded_containers_keep_running_ones_with_a_policy():
@@ -211,3 +220,10 @@ def test_module_driver_snapshot(monkeypatch):
         engine_health.EngineHealth(FakeModule(params)).run()
     assert 'below the quorum' in failed.value.result['msg']
     assert engine_health.argument_spec()['state']['default'] == 'snapshot'
+
+
+def test_snapshot_of_a_single_manager_warns_and_goes_on():
+    engine = FakeEngine(FakeApi(MANAGER_INFO, [node('m1', manager=True)], [container('a')]))
+    restart = gate(dict(state='snapshot'), [engine])
+    assert restart.plan() == []
+    assert any('has 1 manager(s)' in text for text in restart.module.warnings)
