@@ -21,6 +21,9 @@ description:
   - The whole request is validated and planned before any change; a bad item in a batch leaves
     every network untouched.
   - Networks are found by exact name or full ID, never by prefix.
+  - Removing a macvlan network removes its host shim too (interface, route and systemd unit, see
+    M(netfleet.docker.macvlan_net)), when the managed host has a shim unit that names the network and the
+    address the network reserves for it (aux address C(host-shim)).
   - A recreate (or forced removal) is journaled on the managed host before its first destructive step
     (O(journal_dir)); a run killed part-way is finished by the next run before it plans anything.
 options:
@@ -456,6 +459,13 @@ networks:
       description: The engine operations in order (C(disconnect api), C(remove), C(create), C(connect api)).
       type: list
       elements: str
+    host_shim:
+      description:
+        - The host shims of a removed macvlan network that M(netfleet.docker.macvlan_net) set up on this host
+          (each C(interface), C(unit), C(action) V(removed) and C(before)). They go with their network, first.
+      returned: when a removed macvlan network had a host shim on the managed host
+      type: list
+      elements: dict
     stranded_containers:
       description:
         - Containers that a forced removal (O(force=true)) leaves on no network at all; they keep running
@@ -513,10 +523,13 @@ problems:
   elements: str
 '''
 
+from dataclasses import replace
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import client
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
+from ansible_collections.netfleet.docker.plugins.module_utils._host import hostnet, macvlan_shim
 from ansible_collections.netfleet.docker.plugins.module_utils._network import network_steps
 from ansible_collections.netfleet.docker.plugins.module_utils._network.ipam import NETADDR_IMPORT_ERROR
 
@@ -533,12 +546,16 @@ class DockerNetDriver(Driver):
     kind = 'network'
     records_key = 'networks'
     required_libraries = (('netaddr', NETADDR_IMPORT_ERROR),)
+    #: where macvlan_net writes host shim units (a removed macvlan network takes its shim along)
+    shim_unit_dir = macvlan_shim.UNIT_DIR
 
     def __init__(self, module):
         super().__init__(module)
         self.desired = []
         self.manager = None
         self.journals = None
+        self.run_host = hostnet.module_runner(module)
+        self.shim_removals = {}
 
     def connect(self):
         return client.connect(self.module)
@@ -554,10 +571,24 @@ class DockerNetDriver(Driver):
         self.manager, self.journals = network_steps.begin_network_run(
             self.connect(), [desired.name for desired in self.desired], self.params, self.check_mode)
         self.applied.extend(self.journals.applied())
-        return network_steps.with_journals(network_steps.plan_network_steps(self.manager, self.desired),
-                                           self.journals, self.check_mode)
+        steps = network_steps.with_journals(network_steps.plan_network_steps(self.manager, self.desired),
+                                            self.journals, self.check_mode)
+        return [self._with_shim_removal(step) for step in steps]
+
+    def _with_shim_removal(self, step):
+        """A removed macvlan network takes its macvlan_net host shim (interface, route, unit) along."""
+        if step.action != 'removed':
+            return step
+        changes, reports = macvlan_shim.removals_with_network(self.run_host, step.payload.existing, self.shim_unit_dir)
+        if not changes:
+            return step
+        self.shim_removals[step.name] = changes
+        return replace(step, details=dict(step.details, host_shim=reports))
 
     def apply(self, step):
+        # the shim first, as macvlan_net does: if it cannot go, the network stays and a rerun retries both
+        for change in self.shim_removals.get(step.name, ()):
+            macvlan_shim.remove_shim(self.run_host, change)
         return network_steps.apply_network_step(self.manager, step)
 
     def build_result(self, steps):

@@ -239,7 +239,10 @@ recovered:
   type: list
   elements: dict
 action:
-  description: What happened to the network (or, in check mode, would happen).
+  description:
+    - What happened to the network (or, in check mode, would happen).
+    - V(removed) with O(state=absent) also when the network was gone already and only its host shim
+      was left (e.g. after M(netfleet.docker.docker_net) removed the network before it took the shim along).
   returned: success
   type: str
   sample: created
@@ -461,6 +464,8 @@ class MacvlanNetDriver(Driver):
         network_id = network_steps.applied_id(self.applied, network_step)
         record = self.record(network_step, dict(id=network_id) if network_id else None)
         result.update((key, record[key]) for key in ('action', 'changes', 'differences', 'steps'))
+        if not self.present and result['action'] == 'unchanged' and any(step.changes_host for step in host_steps):
+            result['action'] = 'removed'  # the network was gone already; what was left of it (its shim) is removed
         result['network'] = network_steps.network_after(self.manager, network_step.payload, network_id)
         if self.shim_spec is not None:
             shim = [step for step in host_steps if isinstance(step.payload, macvlan_shim.ShimChange)][0]

@@ -333,3 +333,57 @@ def _check(run, args):
     rc, out, err = _systemctl(run, *args)
     if rc != 0:
         raise HostError('systemctl %s failed: %s' % (' '.join(args), (err or out).strip()))
+
+
+# -- the shim of a network that another module removes (docker_net) --------------------------------
+
+UNIT_PREFIX = 'netfleet-shim-'
+UNIT_SUFFIX = '.service'
+
+
+def reserved_shim_address(network: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The address an inspected macvlan network reserves for a netfleet shim (aux ``host-shim``), or None."""
+    if not network or network.get('Driver') != 'macvlan':
+        return None
+    for config in (network.get('IPAM') or {}).get('Config') or []:
+        value = (config.get('AuxiliaryAddresses') or {}).get(SHIM_AUX_NAME)
+        if value:
+            return ipam.canonical_address(value)
+    return None
+
+
+def shims_of_network(network: Mapping[str, Any], unit_dir: str = UNIT_DIR) -> List[Tuple[str, str]]:
+    """(interface, unit path) of each shim unit this host has for an inspected network.
+
+    A unit is the network's when its first line names the network and it gives the shim the
+    address the network reserves for it: a network of the same name on another engine
+    (docker_host) reserves another address or none, so its removal leaves this host's shim alone.
+    """
+    address = reserved_shim_address(network)
+    if address is None or not os.path.isdir(unit_dir):
+        return []
+    found = []
+    for entry in sorted(os.listdir(unit_dir)):
+        if not (entry.startswith(UNIT_PREFIX) and entry.endswith(UNIT_SUFFIX)):
+            continue
+        path = os.path.join(unit_dir, entry)
+        text = files.read_text(path) or ''
+        if unit_marker(network['Name']) in text.splitlines() and ' addr add %s/32 dev ' % address in text:
+            found.append((entry[len(UNIT_PREFIX):-len(UNIT_SUFFIX)], path))
+    return found
+
+
+def removals_with_network(run: Runner, network: Optional[Mapping[str, Any]],
+                          unit_dir: str = UNIT_DIR) -> Tuple[List[ShimChange], List[Dict[str, Any]]]:
+    """The shim removals that go with removing this network, and how to report each one.
+
+    The shim belongs to its network whichever module removes the network: without this, the
+    interface, its route and the enabled unit outlive the network and a later macvlan_net
+    removal finds only the shim.
+    """
+    changes, reports = [], []
+    for name, path in shims_of_network(network or {}, unit_dir):
+        state = read_shim_state(run, name, path)
+        changes.append(ShimChange(name, path))
+        reports.append(dict(interface=name, unit=path, action='removed', before=shim_view(state)))
+    return changes, reports
