@@ -10,7 +10,7 @@ from . import settings
 from .state import describe
 
 HOST_VARS = ("ansible_host", "lab_underlay_if", "lab_underlay_ip", "lab_second_if",
-             "lab_second_ip", "lab_image", "lab_engine_version", "lab_index")
+             "lab_second_ip", "lab_switch_if", "lab_image", "lab_engine_version", "lab_index")
 
 
 def ensure_ssh_key():
@@ -53,6 +53,8 @@ def inventory_lines(state):
               "        lab_underlay_subnet: %s" % settings.UNDERLAY["subnet"]]
     if state["params"]["second_nic"]:
         lines.append("        lab_second_subnet: %s" % settings.UNDERLAY2["subnet"])
+    if state["params"].get("switch"):
+        lines.append("        lab_switch_bridge: %s" % settings.SWITCH["bridge"])
     for img in sorted(set(state["params"]["images"])):   # a group per image: lab_trixie ...
         lines += ["    lab_%s:" % img, "      hosts:"]
         lines += ["        %s: {}" % h["name"] for h in state["hosts"] if h["lab_image"] == img]

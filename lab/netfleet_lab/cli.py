@@ -15,6 +15,8 @@ Parameters come from the environment (the Makefile exports them):
     LAB_IMAGE=trixie         image for every host: forky (Docker 28.5) | trixie (26.1) | bookworm (20.10)
     LAB_IMAGES=a,b,...       per-host images, cycled over LAB_HOSTS (overrides LAB_IMAGE)
     LAB_SECOND_NIC=0|1       give every host a second underlay NIC (10.231.1.0/24)
+    LAB_SWITCH=0|1           give every host a port (sw0) on a plain Linux bridge of the outer host,
+                             nflab-sw0, that carries any subnet between the hosts (lab/netfleet_lab/switch.py)
     LAB_MIRROR=URL           Debian mirror for image builds (default: from /etc/apt/sources*)
     LAB_MIRROR_TIMEOUT=10    seconds to wait for the mirror before failing
     LAB_BOOT_TIMEOUT=90      seconds for the hosts to boot (docker.service, sshd)

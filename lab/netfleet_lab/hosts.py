@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from . import access, settings, state
+from . import access, settings, state, switch
 from .engine import LabError, docker, lab_containers, lab_networks, say
 from .images import ensure_images, ensure_test_image
 
@@ -50,6 +50,8 @@ def create_host(i, ref, params, keytar):
                settings.UNDERLAY2["name"], name)
     docker("cp", "-", name + ":/", input=keytar)
     docker("start", name)
+    if params.get("switch"):
+        switch.attach(name, i)
     return name
 
 
@@ -107,9 +109,9 @@ def check_nothing_else_up(params):
     lab, a broken one, or stray lab networks are there; False when the engine is clean."""
     current, names = state.running_params()
     if current is None:
-        stale = lab_networks()
+        stale = lab_networks() + switch.lab_links()
         if stale:
-            raise LabError("lab networks exist without lab hosts (%s): run `make lab-down` first"
+            raise LabError("lab networks or switch links exist without lab hosts (%s): run `make lab-down` first"
                            % ", ".join(stale))
         return False
     if current != params or len(names) != params["hosts"]:
@@ -136,6 +138,8 @@ def start_hosts(params, refs, keytar):
     create_network(settings.UNDERLAY)
     if params["second_nic"]:
         create_network(settings.UNDERLAY2)
+    if params.get("switch"):
+        switch.create_bridge()
     indexes = list(range(1, params["hosts"] + 1))
     in_parallel(lambda i: create_host(i, refs[params["images"][i - 1]], params, keytar), indexes, 8)
     deadline = time.time() + settings.env_float("LAB_BOOT_TIMEOUT", "90")
@@ -163,6 +167,8 @@ def host_records(params, refs, versions, facts):
         if params["second_nic"]:
             h["lab_second_ip"] = state.host_ip(i, settings.UNDERLAY2)
             h["lab_second_if"] = facts[nm].get("second_if")
+        if params.get("switch"):
+            h["lab_switch_if"] = settings.SWITCH["inner_if"]
         hosts.append(h)
     return hosts
 
@@ -216,7 +222,8 @@ def teardown(quiet=False):
     nets = lab_networks()
     if nets:
         docker("network", "rm", *nets, check=False)
-    left = lab_containers() + lab_networks()
+    links = switch.lab_links()
+    left = lab_containers() + lab_networks() + switch.remove()
     for p in (settings.STATE_FILE, settings.INVENTORY):
         if os.path.exists(p):
             os.unlink(p)
@@ -225,8 +232,9 @@ def teardown(quiet=False):
     if left:
         raise LabError("could not remove: %s" % ", ".join(left))
     if not quiet:
-        if names or nets:
-            say("lab down in %.1fs (removed %d hosts, %d networks)" % (time.time() - t0, len(names), len(nets)))
+        if names or nets or links:
+            say("lab down in %.1fs (removed %d hosts, %d networks, %d switch links)"
+                % (time.time() - t0, len(names), len(nets), len(links)))
         else:
             say("no lab is up: nothing to do")
     return 0

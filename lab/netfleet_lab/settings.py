@@ -25,6 +25,8 @@ UNDERLAY = {"name": PREFIX + "-underlay", "subnet": "10.231.0.0/24", "gateway": 
             "prefix": "10.231.0."}
 UNDERLAY2 = {"name": PREFIX + "-underlay2", "subnet": "10.231.1.0/24", "gateway": "10.231.1.1",
              "prefix": "10.231.1."}
+# LAB_SWITCH=1: a plain Linux bridge on the outer host (lab/netfleet_lab/switch.py), any subnet
+SWITCH = {"bridge": "nflab-sw0", "inner_if": "sw0"}
 HOST_OFFSET = 10                           # host i = .(10+i)
 MAX_HOSTS = 254 - HOST_OFFSET              # .11 .. .254
 

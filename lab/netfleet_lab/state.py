@@ -46,12 +46,16 @@ def params_from_env():
     names = images_from_env()
     images = [names[i % len(names)] for i in range(n)]
     second = os.environ.get("LAB_SECOND_NIC", "0").strip().lower() in TRUE_WORDS
-    return {"hosts": n, "images": images, "second_nic": second}
+    params = {"hosts": n, "images": images, "second_nic": second}
+    # only when asked for: the parameters (and labels) of a lab without the switch stay as they were
+    if os.environ.get("LAB_SWITCH", "0").strip().lower() in TRUE_WORDS:
+        params["switch"] = True
+    return params
 
 
 def describe(p):
-    return "LAB_HOSTS=%d LAB_IMAGES=%s LAB_SECOND_NIC=%d" % (
-        p["hosts"], ",".join(p["images"]), 1 if p["second_nic"] else 0)
+    return "LAB_HOSTS=%d LAB_IMAGES=%s LAB_SECOND_NIC=%d%s" % (
+        p["hosts"], ",".join(p["images"]), 1 if p["second_nic"] else 0, " LAB_SWITCH=1" if p.get("switch") else "")
 
 
 def running_params():
