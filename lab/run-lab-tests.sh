@@ -19,6 +19,8 @@ export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$ROOT/.venv/bin:$PATH
 export LAB_HOSTS=${LAB_TEST_HOSTS:-3} LAB_IMAGES=${LAB_TEST_IMAGES:-trixie,bookworm}
 export LAB_SECOND_NIC=${LAB_TEST_SECOND_NIC:-1}
 PYTEST_IMAGES=${LAB_TEST_PYTEST_IMAGES:-forky,trixie,bookworm}
+# the pytest lab has the lab switch too (LAB_SWITCH=1: nflab-sw0, any subnet between the hosts)
+PYTEST_SWITCH=${LAB_TEST_SWITCH:-1}
 LABCTL=(.venv/bin/python lab/labctl.py)
 t_start=$SECONDS
 rc=0
@@ -33,13 +35,13 @@ trap finish EXIT
 trap 'rc=130; exit' INT TERM
 
 step "lab up (LAB_HOSTS=$LAB_HOSTS LAB_IMAGES=$PYTEST_IMAGES LAB_SECOND_NIC=$LAB_SECOND_NIC)"
-if ! LAB_IMAGES=$PYTEST_IMAGES "${LABCTL[@]}" up; then
+if ! LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH "${LABCTL[@]}" up; then
   echo "lab tests: lab-up failed; taking down whatever lab is up and trying once more" >&2
-  if ! { "${LABCTL[@]}" down && LAB_IMAGES=$PYTEST_IMAGES "${LABCTL[@]}" up; }; then rc=1; exit; fi
+  if ! { "${LABCTL[@]}" down && LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH "${LABCTL[@]}" up; }; then rc=1; exit; fi
 fi
 
 step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
-LAB_IMAGES=$PYTEST_IMAGES .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
+LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
 
 # The Molecule scenarios, one after another on the one lab this machine has. Each scenario's
 # create (extensions/molecule/shared/create.yml, parameters in its molecule.yml) reuses a lab that is up with its parameters or brings its own up after the previous

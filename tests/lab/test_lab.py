@@ -32,6 +32,7 @@ def lab_env(**over):
     env.setdefault("LAB_HOSTS", "3")
     env.setdefault("LAB_IMAGES", "forky,trixie,bookworm")
     env.setdefault("LAB_SECOND_NIC", "1")
+    env.setdefault("LAB_SWITCH", "1")
     env.update(over)
     return env
 
@@ -60,12 +61,29 @@ def outer_engine():
                                   "{{.ID}}\t{{.Names}}\t{{.Labels}}"),
             "networks": listing("network", "ls", "--no-trunc", "--format",
                                 "{{.ID}}\t{{.Name}}\t{{.Labels}}"),
-            "volumes": listing("volume", "ls", "--format", "{{.Name}}\t{{.Name}}\t{{.Labels}}")}
+            "volumes": listing("volume", "ls", "--format", "{{.Name}}\t{{.Name}}\t{{.Labels}}"),
+            "links": {name: (name, False) for name in outer_links()},
+            "rules": {rule: (rule, True) for rule in outer_lab_rules()}}
+
+
+def outer_links():
+    """The outer host's network interfaces (the lab switch adds nflab-sw0 and its veth ends)."""
+    out = subprocess.run(["ip", "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return sorted(link["ifname"] for link in json.loads(out))
+
+
+def outer_lab_rules():
+    """The lab switch's ACCEPT rules in the outer FORWARD chains (tagged with the lab label)."""
+    rules = []
+    for tool in ("iptables", "ip6tables"):
+        p = subprocess.run([tool, "-S", "FORWARD"], capture_output=True, text=True, check=False)
+        rules += ["%s %s" % (tool, line) for line in p.stdout.splitlines() if "netfleet.lab" in line]
+    return rules
 
 
 def is_lab(entry):
     name, labelled = entry
-    return labelled or name.startswith("netfleet-lab")
+    return labelled or name.startswith(("netfleet-lab", "nflab-"))
 
 
 class EngineWatch:
@@ -96,7 +114,8 @@ class EngineWatch:
 
 def lab_objects():
     return (docker("ps", "-aq", "--filter", "label=netfleet.lab=1").stdout.split()
-            + docker("network", "ls", "-q", "--filter", "label=netfleet.lab=1").stdout.split())
+            + docker("network", "ls", "-q", "--filter", "label=netfleet.lab=1").stdout.split()
+            + [name for name in outer_links() if name.startswith("nflab-")] + outer_lab_rules())
 
 
 def container_ids():
@@ -197,6 +216,8 @@ def test_hosts_and_inventory(lab):
         if lab["params"]["second_nic"]:
             assert h["lab_second_ip"] == "10.231.1.%d" % (10 + i)
             assert h["lab_second_if"] and h["lab_second_if"] != h["lab_underlay_if"]
+        if lab["params"].get("switch"):
+            assert h["lab_switch_if"] == "sw0"
     inv = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-inventory"), "-i", INVENTORY,
                           "--list"], capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
     assert inv.returncode == 0, inv.stderr
@@ -274,6 +295,31 @@ def test_underlay_reachability(lab):
                     src["name"], dst[key], key, p.stdout + p.stderr)
 
 
+def test_switch_carries_any_subnet_between_hosts(lab):
+    """LAB_SWITCH=1: a subnet that is none of the lab's (TEST-NET-1) crosses the switch like a wire."""
+    if not lab["params"].get("switch"):
+        pytest.skip("the lab is up without LAB_SWITCH=1")
+    hosts = lab["hosts"]
+    address = {h["name"]: "192.0.2.%d" % (10 + h["lab_index"]) for h in hosts}
+    try:
+        for h in hosts:
+            p = docker("exec", h["name"], "ip", "addr", "add", address[h["name"]] + "/24", "dev", h["lab_switch_if"])
+            assert p.returncode == 0, p.stderr
+        for src in hosts:
+            for dst in hosts:
+                if src is not dst:
+                    p = docker("exec", src["name"], "ping", "-c", "2", "-i", "0.2", "-W", "2", address[dst["name"]],
+                               timeout=30)
+                    assert p.returncode == 0, "%s -> %s over the switch: %s" % (src["name"], dst["name"], p.stdout)
+    finally:
+        for h in hosts:
+            docker("exec", h["name"], "ip", "addr", "del", address[h["name"]] + "/24", "dev", "sw0")
+    bridge = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show", "nflab-sw0"], capture_output=True,
+                                       text=True, check=True).stdout)[0]
+    assert bridge["linkinfo"]["info_kind"] == "bridge"
+    assert "master" not in bridge  # nothing of the machine's own uplink is attached
+
+
 def test_ansible_reaches_every_host_over_ssh(lab):
     t0 = time.time()
     p = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible"), "-i", INVENTORY, "lab",
@@ -295,7 +341,7 @@ def test_up_again_with_same_parameters_is_a_noop(lab):
 
 def test_up_with_different_parameters_fails_and_changes_nothing(lab):
     before, watch = container_ids(), EngineWatch()
-    for over in ({"LAB_HOSTS": "2"}, {"LAB_IMAGES": "bookworm"}, {"LAB_SECOND_NIC": "0"}):
+    for over in ({"LAB_HOSTS": "2"}, {"LAB_IMAGES": "bookworm"}, {"LAB_SECOND_NIC": "0"}, {"LAB_SWITCH": "0"}):
         p = labctl("up", timeout=60, **over)
         assert p.returncode == 1, over
         assert "a lab with different parameters is up" in p.stderr, p.stderr
