@@ -112,12 +112,18 @@ options:
     description:
       - Create a host-side macvlan interface (bridge mode) so that the host can reach its own containers.
         It gets an address of the subnet outside C(ip_range) (reserved as aux address C(host-shim)) and
-        a route to C(ip_range). It is persisted as the systemd unit C(netfleet-shim-<name>.service).
+        a route to C(ip_range). It is persisted as the systemd unit C(netfleet-shim-<interface>.service),
+        whose first line names the network (removing the network, with this module or with
+        M(netfleet.docker.docker_net), removes the shim too).
       - Not managed when omitted; O(state=absent) removes it.
     type: dict
     suboptions:
       name:
-        description: Interface name; defaults to C(nfs-) and the first 11 characters of the network name.
+        description:
+          - Interface name. By default C(nfs-) and the network name when that has at most 11 characters,
+            all letters, digits, C(_) or C(-) (C(lan) gives C(nfs-lan)); otherwise C(nfs-), the first 6 of
+            those characters, C(-) and 4 hex digits of the SHA-1 of the whole name (C(storage_vlan40)
+            gives C(nfs-storag-863c)), so that two networks never share a shim.
         type: str
       address:
         description:
@@ -176,7 +182,9 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: One L2 subnet shared by the fleet, a slice per host, and a host shim
+# host_index is not a variable of the collection: the operator sets it per host in host_vars
+# (host_index: 0, 1, 2, ...; a number that stays with the host when others are added or removed).
+- name: One L2 subnet shared by the fleet, a slice per host, and a host shim with its own address per host
   netfleet.docker.macvlan_net:
     name: lan
     parent: eth1
@@ -185,7 +193,8 @@ EXAMPLES = r'''
         - subnet: 192.168.50.0/24
           gateway: 192.168.50.1
           ip_range: "192.168.50.{{ 64 + 16 * host_index }}/28"
-    host_shim: {}
+    host_shim:
+      address: "192.168.50.{{ 240 + host_index }}"
 
 - name: VLAN 20 on eth1, dual stack
   netfleet.docker.macvlan_net:
