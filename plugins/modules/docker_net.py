@@ -222,7 +222,8 @@ options:
     type: bool
   labels:
     description:
-      - Labels. Only the keys given are compared; labels the task does not name are kept on recreate.
+      - Labels. Only the keys given are compared; labels the task does not name are kept on recreate
+        (a label cannot be removed by leaving it out).
       - Docker cannot change labels in place, so a different value recreates the network.
     type: dict
   ipam:
@@ -241,7 +242,16 @@ options:
           - Address pools, IPv4 and IPv6, in any order.
           - Subnets must not overlap each other nor the subnets of other networks on the engine
             (the error names the other network).
-          - An omitted gateway lets the engine pick one and is not compared afterwards.
+          - What the pools mean when the network exists - they describe the whole of each pool, except
+            the gateway. The set of subnets must be exactly the network's (a pool left out, or one more,
+            recreates it); an IPv4 pool the engine adds by itself to a request without one is no difference.
+          - An omitted O(ipam.config[].gateway) lets the engine pick one; it is not compared, and a recreate
+            keeps the network's gateway.
+          - An omitted O(ipam.config[].ip_range) means the whole subnet and an omitted
+            O(ipam.config[].aux_addresses) means none, so a network that has them is recreated without them.
+          - Leaving out O(ipam.config) itself compares no pool and a recreate keeps every pool as it is.
+          - C(community.docker.docker_network) compares only the fields a pool gives, so there an omitted
+            C(iprange) or C(aux_addresses) is no difference.
         type: list
         elements: dict
         suboptions:
