@@ -119,20 +119,20 @@ def lab(source):
     """The lab's inventory (parsed), after one plain ansible-playbook run of site.yml converged it."""
     env = dict(os.environ, **LAB_PARAMS)
     was_up = os.path.exists(INVENTORY)
-    proc, _ = timed("lab up", LABCTL + ["up"], env=env, cwd=REPO)
+    proc, _seconds = timed("lab up", LABCTL + ["up"], env=env, cwd=REPO)
     assert proc.returncode == 0, tail(proc)
     with open(INVENTORY, encoding="utf-8") as f:
         inventory = yaml.safe_load(f)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(source["path"], "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(source["path"], ".collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"])
-    proc, _ = timed("converge (plain ansible-playbook site.yml)",
+    proc, _seconds = timed("converge (plain ansible-playbook site.yml)",
                     [os.path.join(VENV_BIN, "ansible-playbook"), "-i", INVENTORY, "playbooks/site.yml",
                      "-e", "fleet_group=lab"], env=env, cwd=source["path"])
     assert proc.returncode == 0, tail(proc)
     yield inventory
     if not was_up:
-        proc, _ = timed("lab down", LABCTL + ["down"], env=dict(os.environ, **LAB_PARAMS), cwd=REPO)
+        proc, _seconds = timed("lab down", LABCTL + ["down"], env=dict(os.environ, **LAB_PARAMS), cwd=REPO)
         assert proc.returncode == 0, tail(proc)
 
 
@@ -290,7 +290,7 @@ def shuffled_orders(hosts, count, seed):
     (when there are enough permutations)."""
     rng = random.Random(seed)
     seen, orders = [list(hosts)], []
-    for _ in range(count):
+    for _attempt in range(count):
         order = list(hosts)
         for _attempt in range(50):
             rng.shuffle(order)

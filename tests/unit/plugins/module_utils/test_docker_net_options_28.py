@@ -167,7 +167,9 @@ def test_isolated_and_trusted_interfaces_on_28_5_order_of_interfaces_does_not_ma
                 trusted_host_interfaces=['eth1', 'eth2'], ipam=pools('10.31.0.0/24', 'fd00:31::/64'))
     run(api, **args)
     assert posts(api)[0]['Options'] == {GW4: 'isolated', GW6: 'nat-unprotected', TRUSTED: 'eth1:eth2'}
-    second_run_unchanged(api, **dict(args, trusted_host_interfaces=['eth2', 'eth1']))
+    reordered = dict(args)
+    reordered['trusted_host_interfaces'] = ['eth2', 'eth1']
+    second_run_unchanged(api, **reordered)
 
 
 def test_trusted_host_interfaces_refused_before_28_2():
@@ -237,8 +239,8 @@ def test_bad_input_is_named_and_nothing_changes(args, expected):
 
 def test_gw_priority_refused_before_28_with_every_endpoint_gate():
     api = FakeAPI(containers=[container('app')], **V26)
-    out = run(api, name='e', connected=[dict(container='app', gw_priority=10, interface_name='eth5',
-                                              sysctls={'net.ipv4.conf.IFNAME.forwarding': 0})])
+    endpoint = dict(container='app', gw_priority=10, interface_name='eth5', sysctls={'net.ipv4.conf.IFNAME.forwarding': 0})
+    out = run(api, name='e', connected=[endpoint])
     assert out.failed and out.result['changed'] is False
     problems = out.result['problems']
     assert any("option 'gw_priority (container app)' of network 'e' needs Docker API 1.48 (Docker 28.0)" in p
@@ -346,4 +348,3 @@ def test_ingress_removed_only_when_asked_as_ingress():
     assert run(api, name='ingress', ingress=True, state='absent').result['networks'][0]['action'] == 'removed'
     refused = run(FakeAPI([_ingress()], **V285), name='ingress', state='absent')
     assert refused.failed and 'predefined by dockerd' in refused.result['msg']
-
