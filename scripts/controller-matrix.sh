@@ -5,7 +5,10 @@
 # each runs sanity, unit and integration (scripts/run-tests.sh with that controller's venv) and
 # the Molecule `fleet` scenario; `targets` runs compile and import sanity of the modules and
 # module_utils for every target Python the collection supports (tests/config.yml: >= 3.9).
-# Usage: scripts/controller-matrix.sh [core218] [core221] [targets]   (default: all three)
+# Usage: scripts/controller-matrix.sh [core218] [core221] [targets] [static] [engine]   (default: all)
+#   static  targets + sanity and unit of both controllers: needs no engine and no lab, so
+#           make test runs it in the background while the lab stage runs;
+#   engine  integration and the Molecule scenario of both controllers (the engine and the lab).
 # Pythons come from pyenv (PYENV_ROOT, default ~/.pyenv), as on the project's machines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -49,16 +52,21 @@ target_pythons_path() {
   echo "${dirs#:}"
 }
 
+# run_controller NAME [static|engine|all]: static = sanity + unit; engine = integration + Molecule.
 run_controller() {
-  local name=$1 venv start=$SECONDS rc=0
-  echo "=== controller $name: ansible-core $(grep -oP '^ansible-core==\K.*' "tests/controllers/$name.txt") on Python ${CONTROLLER_PYTHON[$name]}"
+  local name=$1 part=${2:-all} venv start=$SECONDS rc=0 stages=()
+  echo "=== controller $name ($part): ansible-core $(grep -oP '^ansible-core==\K.*' "tests/controllers/$name.txt") on Python ${CONTROLLER_PYTHON[$name]}"
   venv=$(controller_venv "$name") || return 1
+  [ "$part" != engine ] && stages+=(sanity unit)
+  [ "$part" != static ] && stages+=(integration)
   NETFLEET_VENV=$venv TEST_PYTHON=${CONTROLLER_PYTHON[$name]} TEST_LOG_PREFIX=$name- \
-    bash scripts/run-tests.sh sanity unit integration || rc=1
-  echo "--- controller $name: molecule test -s $CONTROLLER_SCENARIO"
-  PATH=$venv/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg "$venv/bin/molecule" test -s "$CONTROLLER_SCENARIO" \
-    > ".tmp/test-logs/$name-molecule.log" 2>&1 || { rc=1; tail -60 ".tmp/test-logs/$name-molecule.log"; }
-  echo "=== controller $name: $([ $rc = 0 ] && echo PASSED || echo FAILED) in $((SECONDS - start))s"
+    bash scripts/run-tests.sh "${stages[@]}" || rc=1
+  if [ "$part" != static ]; then
+    echo "--- controller $name: molecule test -s $CONTROLLER_SCENARIO"
+    PATH=$venv/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg "$venv/bin/molecule" test -s "$CONTROLLER_SCENARIO" \
+      > ".tmp/test-logs/$name-molecule.log" 2>&1 || { rc=1; tail -60 ".tmp/test-logs/$name-molecule.log"; }
+  fi
+  echo "=== controller $name ($part): $([ $rc = 0 ] && echo PASSED || echo FAILED) in $((SECONDS - start))s"
   return $rc
 }
 
@@ -82,7 +90,9 @@ for what in "${WHAT[@]}"; do
   case $what in
     core218|core221) run_controller "$what" || failed=1 ;;
     targets) run_targets || failed=1 ;;
-    *) echo "controllers: unknown '$what' (core218, core221, targets)" >&2; failed=1 ;;
+    static) { run_targets && run_controller core218 static && run_controller core221 static; } || failed=1 ;;
+    engine) { run_controller core218 engine && run_controller core221 engine; } || failed=1 ;;
+    *) echo "controllers: unknown '$what' (core218, core221, targets, static, engine)" >&2; failed=1 ;;
   esac
 done
 exit $failed

@@ -96,11 +96,31 @@ stage_ee() {
 # The controller matrix (issue 12): ansible-core 2.18 / Python 3.11 and 2.21 / Python 3.13 run
 # sanity, unit, integration and the Molecule fleet scenario; compile + import sanity on every
 # target Python (scripts/controller-matrix.sh).
+# Its static half (compile/import on every target Python, sanity and unit of both controllers:
+# no engine, no lab) starts in the background with the lab stage when both stages run; the
+# engine half (integration, Molecule) runs here, after the lab, on the engine and lab alone.
+CONTROLLERS_STATIC_PID=''
+start_controllers_static() {
+  case " ${STAGES[*]} " in *" controllers "*) ;; *) return 0 ;; esac
+  bash scripts/controller-matrix.sh static > "$LOGS/controllers-static.log" 2>&1 &
+  CONTROLLERS_STATIC_PID=$!
+}
+
 stage_controllers() {
-  with_lock lab bash scripts/controller-matrix.sh
+  local rc=0
+  if [ -n "$CONTROLLERS_STATIC_PID" ]; then
+    wait "$CONTROLLERS_STATIC_PID" || rc=1
+    echo "--- static half (ran beside the lab stage): .tmp/test-logs/controllers-static.log"
+    grep -E '^=== ' "$LOGS/controllers-static.log"
+    with_lock lab bash scripts/controller-matrix.sh engine || rc=1
+  else
+    with_lock lab bash scripts/controller-matrix.sh || rc=1
+  fi
+  return $rc
 }
 
 stage_lab() {
+  start_controllers_static
   if [ -x lab/run-lab-tests.sh ] || [ -f lab/run-lab-tests.sh ]; then
     with_lock lab bash lab/run-lab-tests.sh
   else
