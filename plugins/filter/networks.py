@@ -96,7 +96,7 @@ def _host_plan(plan, host):
 
 
 def host_networks(networks_by_group, group_names, host_items=None, host='this host', plan=None, labels=None,
-                  group_vars_dirs=None):
+                  group_vars_dirs=None, default_mtu=0):
     """{'items': docker_net items for this host, 'problems': every reason to refuse them}.
 
     ``group_vars_dirs`` (the inventory's and the playbook's group_vars) let the problems name the files
@@ -109,7 +109,7 @@ def host_networks(networks_by_group, group_names, host_items=None, host='this ho
     if found_conflicts:
         problems.append('%s is in groups that declare the same network differently: %s. Declare it once (in a common '
                         'parent group) or give the networks different names.' % (host, '; '.join(found_conflicts)))
-    items = _unique_items(named, _host_plan(plan, host), labels)
+    items = with_default_mtu(_unique_items(named, _host_plan(plan, host), labels), default_mtu)
     missing = [net['name'] for net in items
                if any(pool.get('subnet') == MISSING for pool in (net.get('ipam') or {}).get('config') or [])]
     if missing:
@@ -117,6 +117,21 @@ def host_networks(networks_by_group, group_names, host_items=None, host='this ho
                         'run netfleet.docker.address_plan with these networks and pass its plan as networks_plan.'
                         % (host, ', '.join(missing)))
     return dict(items=items, problems=problems)
+
+
+MTU_OPTION = 'com.docker.network.driver.mtu'
+
+
+def with_default_mtu(items, default_mtu):
+    """Bridge networks that name no MTU get the fleet's (the daemon's ``mtu`` reaches only docker0)."""
+    if not default_mtu:
+        return items
+    result = []
+    for item in items:
+        bridge = (item.get('driver') or 'bridge') == 'bridge' and item.get('state', 'present') == 'present'
+        named = item.get('mtu') is not None or MTU_OPTION in (item.get('driver_options') or {})
+        result.append(dict(item, mtu=int(default_mtu)) if bridge and not named else item)
+    return result
 
 
 def _unique_items(named, planned, labels):

@@ -120,3 +120,11 @@ def test_macvlan_items_checked_by_name():
     problems = network_item_problems([], [dict(name='m', parent='eth1', docker_url='unix://x', shim=dict())])
     assert "macvlan network 'm': docker_url is an alias: write docker_host" in problems
     assert any("macvlan network 'm': unknown key shim" in text for text in problems)
+
+
+def test_default_mtu_reaches_bridge_networks_that_name_none():
+    from ansible_collections.netfleet.docker.plugins.filter.networks import with_default_mtu
+    items = [dict(name='web'), dict(name='db', mtu=9000), dict(name='ov', driver='overlay'),
+             dict(name='raw', driver_options={'com.docker.network.driver.mtu': '1500'}), dict(name='old', state='absent')]
+    assert [item.get('mtu') for item in with_default_mtu(items, 1400)] == [1400, 9000, None, None, None]
+    assert with_default_mtu(items, 0) == items
