@@ -633,6 +633,8 @@ class ApplyError(EngineError):
         if journal_path:
             # The next run finishes the change from this file before anything else.
             details['step_details']['journal'] = journal_path
+            problems = ([problems] if isinstance(problems, str) else list(problems)) + [
+                'the next docker_net run of this network finishes the change from the journal %s' % journal_path]
         if applied.done:
             details['changed'] = True  # e.g. the old network is gone: Ansible must not read "unchanged"
         super().__init__(problems, **details)
