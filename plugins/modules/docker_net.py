@@ -513,9 +513,9 @@ completed:
   returned: failure after changes started
   type: list
   elements: dict
-failed:
+failed_steps:
   description:
-    - On a failure part-way, the step that failed, with C(error) and, for a network, C(done), the engine
+    - On a failure part-way, the step that failed (C(failed) itself is Ansible's own flag), with C(error) and, for a network, C(done), the engine
       operations it had carried out before the error (C(changed) is true when there were any), and
       C(journal), the pending journal the next run finishes from.
   returned: failure after changes started

@@ -136,7 +136,7 @@ class Driver:
         failed_extra = details.pop('step_details', None)
         details.update(
             completed=[self.record(step, extra) for step, extra in self.applied],
-            failed=[dict(self.record(failed, failed_extra), error=str(exc))],
+            failed_steps=[dict(self.record(failed, failed_extra), error=str(exc))],
             not_attempted=[self.record(step) for step in pending],
         )
         return StepFailed(exc.problems, **details)

@@ -175,7 +175,7 @@ def test_a_failed_dropin_write_reports_what_completed(tmp_path, monkeypatch):
     assert status == 'fail' and result['changed'] is True
     assert result['msg'].endswith('read-only file system')
     assert [record['name'] for record in result['completed']] == [params(tmp_path)['path']]
-    assert result['failed'][0]['name'] == params(tmp_path)['dropin_path'] and result['not_attempted'] == []
+    assert result['failed_steps'][0]['name'] == params(tmp_path)['dropin_path'] and result['not_attempted'] == []
 
 
 def test_a_directory_that_cannot_be_made_is_a_host_error(tmp_path):

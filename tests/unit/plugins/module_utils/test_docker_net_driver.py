@@ -75,7 +75,7 @@ def test_partial_batch_failure_reports_changed_and_apply_order():
     assert out.result['changed'] is True
     assert [r['name'] for r in out.result['completed']] == ['gone']
     assert out.result['completed'][0]['action'] == 'removed' and out.result['completed'][0]['id'] == _id('gone')
-    [failed] = out.result['failed']
+    [failed] = out.result['failed_steps']
     assert failed['name'] == 'web' and failed['done'] == ['remove']
     assert "refused to create network 'web'" in failed['error']
     assert [r['name'] for r in out.result['not_attempted']] == ['fresh']

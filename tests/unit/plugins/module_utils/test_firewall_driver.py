@@ -285,7 +285,7 @@ def test_a_failed_step_reports_completed_failed_and_not_attempted(host):
     outcome, result = run(host)
     assert outcome == 'fail' and result['changed'] is True
     assert [r['name'] for r in result['completed']] == ['iptables NETFLEET-CP', 'iptables INPUT']
-    assert result['failed'][0]['name'] == 'ip6tables NETFLEET-CP' and 'fake failure' in result['failed'][0]['error']
+    assert result['failed_steps'][0]['name'] == 'ip6tables NETFLEET-CP' and 'fake failure' in result['failed_steps'][0]['error']
     assert len(result['not_attempted']) == 4
 
 

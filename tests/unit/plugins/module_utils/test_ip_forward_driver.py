@@ -172,7 +172,7 @@ def test_br_netfilter_that_fails_to_load_stops_before_anything_else(host):
     assert status == 'fail' and result['changed'] is False
     assert result['msg'] == ('cannot load the br_netfilter kernel module: modprobe: ERROR: could not insert; '
                              'nothing else was changed')
-    assert result['completed'] == [] and result['failed'][0]['name'] == 'br_netfilter'
+    assert result['completed'] == [] and result['failed_steps'][0]['name'] == 'br_netfilter'
     assert [item['name'] for item in result['not_attempted']][:3] == [
         'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.ipv4.ip_forward']
     assert [item['name'] for item in result['sysctls']][0] == 'br_netfilter'

@@ -200,7 +200,7 @@ def test_a_container_removed_since_is_reported_not_guessed(journal_dir):
     report = out.result['recovered'][0]
     assert report['steps'] == ['create', 'connect api']
     assert report['missing_containers'][0].startswith('batch (a container of that name exists now')
-    assert [name for name, _ in endpoint_state(api, 'web')] == ['/api']
+    assert [state[0] for state in endpoint_state(api, 'web')] == ['/api']
     assert any('removed since, not restored: batch' in warning for warning in out.warnings)
 
 
@@ -254,7 +254,7 @@ def test_a_failed_create_rolled_back_leaves_no_journal_and_a_partial_one_stays(j
     api = lab()
     api.fail_create = 2  # the rollback's create fails too: the journal stays for the next run
     out = run(api, **RECREATE)
-    assert out.result['failed'][0]['journal'] == journal.journal_path(journal_dir, 'web')
+    assert out.result['failed_steps'][0]['journal'] == journal.journal_path(journal_dir, 'web')
     out = run(api, **RECREATE)
     assert out.result['recovered'][0]['steps'] == ['create', 'connect api', 'connect batch']
     assert dict(endpoint_state(api, 'web')) == dict(endpoint_state(lab(), 'web'))
@@ -395,7 +395,7 @@ def test_engine_gone_mid_batch_fails_naming_what_completed_and_the_rerun_converg
     out = run(api, **batch)
     assert out.failed and out.result['changed'] is True
     assert [r['name'] for r in out.result['completed']] == ['db']
-    [failed] = out.result['failed']
+    [failed] = out.result['failed_steps']
     assert failed['name'] == 'web' and failed['done'] == ['disconnect api', 'disconnect batch', 'remove', 'create']
     assert failed['journal'] == journal.journal_path(journal_dir, 'web')
     assert 'cannot reach the Docker engine' in out.result['msg']

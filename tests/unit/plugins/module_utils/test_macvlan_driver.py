@@ -147,7 +147,7 @@ def test_promiscuous_failure_after_the_network_reports_changed(tmp_path):
     assert out.failed and out.result['changed'] is True
     assert out.result['msg'].startswith("network 'lan' is in place but promiscuous mode on eth1 could not be set")
     assert [r['name'] for r in out.result['completed']] == ['lan']
-    assert out.result['failed'][0]['name'] == 'parent eth1'
+    assert out.result['failed_steps'][0]['name'] == 'parent eth1'
 
 
 def test_systemctl_failure_is_reported_with_what_completed(tmp_path):

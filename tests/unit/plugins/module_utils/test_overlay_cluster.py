@@ -138,7 +138,7 @@ def test_join_with_a_token_of_the_other_role_fails_and_says_it_changed(run):
     failed, result, _module = run(fake, remote_addrs=[MANAGER_IP], join_token=WORKER_TOKEN, role='manager')
     assert failed and result['changed'] is True
     assert 'joined the swarm as worker, but role manager was requested' in result['msg']
-    assert [r['action'] for r in result['failed']] == ['join'] and result['completed'] == []
+    assert [r['action'] for r in result['failed_steps']] == ['join'] and result['completed'] == []
 
 
 def test_join_without_a_role_and_a_worker_token_skips_own_labels_with_a_warning(run):
@@ -310,7 +310,7 @@ def test_a_failed_step_reports_what_completed_and_what_was_not_attempted(run):
     failed, result, _module = run(first, state='absent')
     assert failed and result['changed'] is True and 'fake engine refuses leave_swarm' in result['msg']
     assert [r['action'] for r in result['completed']] == ['demote']
-    assert [r['action'] for r in result['failed']] == ['leave'] and result['not_attempted'] == []
+    assert [r['action'] for r in result['failed_steps']] == ['leave'] and result['not_attempted'] == []
     assert result['actions'] == ['demote %s' % first.node_id]
 
 
