@@ -126,9 +126,8 @@ def lab(source):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(source["path"], "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(source["path"], ".collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"])
-    proc, _seconds = timed("converge (plain ansible-playbook site.yml)",
-                    [os.path.join(VENV_BIN, "ansible-playbook"), "-i", INVENTORY, "playbooks/site.yml",
-                     "-e", "fleet_group=lab"], env=env, cwd=source["path"])
+    converge = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", INVENTORY, "playbooks/site.yml", "-e", "fleet_group=lab"]
+    proc, _seconds = timed("converge (plain ansible-playbook site.yml)", converge, env=env, cwd=source["path"])
     assert proc.returncode == 0, tail(proc)
     yield inventory
     if not was_up:
