@@ -60,6 +60,8 @@ done
 
 step "pytest tests/faults (the module killed mid-recreate, dockerd stopped mid-batch, two runs at once; 2 trixie hosts)"
 LAB_HOSTS=2 LAB_IMAGES=trixie LAB_SECOND_NIC=0 LAB_SWITCH=0 .venv/bin/python -m pytest -v -s -p no:cacheprovider tests/faults || rc=1
+# The fault suite leaves its 2-host lab up; the AWX test brings its own 3-host lab.
+"${LABCTL[@]}" down || rc=1
 
 step "pytest tests/awx (site.yml twice through ansible-runner, fresh private data dirs, shuffled inventory; its own 3-host trixie lab)"
 .venv/bin/python -m pytest -v -s -p no:cacheprovider tests/awx || rc=1
