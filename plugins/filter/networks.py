@@ -123,7 +123,11 @@ MTU_OPTION = 'com.docker.network.driver.mtu'
 
 
 def with_default_mtu(items, default_mtu):
-    """Bridge networks that name no MTU get the fleet's (the daemon's ``mtu`` reaches only docker0)."""
+    """Bridge networks that name no MTU get the fleet's (the daemon's ``mtu`` reaches only docker0).
+
+    ansible-core 2.18 passes a templated role default as text ("0"), so the value is read as an int first.
+    """
+    default_mtu = int(default_mtu or 0)
     if not default_mtu:
         return items
     result = []

@@ -128,3 +128,4 @@ def test_default_mtu_reaches_bridge_networks_that_name_none():
              dict(name='raw', driver_options={'com.docker.network.driver.mtu': '1500'}), dict(name='old', state='absent')]
     assert [item.get('mtu') for item in with_default_mtu(items, 1400)] == [1400, 9000, None, None, None]
     assert with_default_mtu(items, 0) == items
+    assert with_default_mtu(items, '0') == items and with_default_mtu(items, '1400')[0]['mtu'] == 1400
