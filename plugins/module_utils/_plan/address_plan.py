@@ -101,19 +101,6 @@ class _Space:
         return None
 
 
-def _interval(cidr):
-    """(version, first, last, prefix) of a canonical CIDR string; socket's C parser, since
-    netaddr objects cost more than the whole allocation for large fleets."""
-    address, _sep, prefix_text = cidr.partition('/')
-    if ':' in address:
-        version, bits, packed = 6, 128, socket.inet_pton(socket.AF_INET6, address)
-    else:
-        version, bits, packed = 4, 32, socket.inet_pton(socket.AF_INET, address)
-    prefix = int(prefix_text) if prefix_text else bits
-    first = int.from_bytes(packed, 'big') & ~((1 << (bits - prefix)) - 1)
-    return version, first, first + (1 << (bits - prefix)) - 1, prefix
-
-
 def _cidr(version, first, prefix):
     if version == 4:
         return '%s/%d' % (socket.inet_ntop(socket.AF_INET, first.to_bytes(4, 'big')), prefix)
@@ -158,7 +145,7 @@ class Planner:
 
     def claim(self, cidr: str, supernet_name: str) -> bool:
         """Re-reserve a previous allocation; False when it is no longer valid (moved out or now excluded)."""
-        version, first, last, _prefix = _interval(cidr)
+        version, first, last, _prefix = fleet.interval(cidr)
         if supernet_name not in self.bounds:
             self.supernet(supernet_name)  # raises with the declared names
         s_version, s_first, s_last, _s_prefix = self.bounds[supernet_name]
@@ -400,7 +387,7 @@ def _claim_previous(planner: Planner, slots: List[Slot], previous: Mapping[str, 
     result, moved = {}, []
     for slot in slots:
         cidr = previous.get(slot.key)
-        if cidr and _interval(cidr)[3] == slot.prefix and planner.claim(cidr, slot.supernet):
+        if cidr and fleet.interval(cidr)[3] == slot.prefix and planner.claim(cidr, slot.supernet):
             result[slot.key] = cidr
         elif cidr:
             moved.append(slot.key)
@@ -414,7 +401,7 @@ def _keep_absent_hosts(planner: Planner, previous: Mapping[str, str], wanted_key
     for key, cidr in sorted(previous.items()):
         if key in wanted_keys or key.split('/', 1)[0] in released:
             continue
-        version, first, last, _prefix = _interval(cidr)
+        version, first, last, _prefix = fleet.interval(cidr)
         if planner.spaces[version].overlapping(first, last) is None:
             planner.spaces[version].reserve(first, last)
             kept[key] = cidr
@@ -455,7 +442,7 @@ def _fleet_plan(spec: Mapping[str, Any], hosts: List[str], networks: List[Mappin
     for host in hosts:
         entry = dict(networks=dict((net['name'], result['%s/%s' % (host, net['name'])]) for net in networks))
         if spec.get('bip'):
-            version, first, _last, prefix = _interval(result['%s/bip' % host])
+            version, first, _last, prefix = fleet.interval(result['%s/bip' % host])
             entry['bip'] = _cidr(version, first + 1, prefix)
         if spec.get('address_pools'):
             entry['default_address_pools'] = [dict(base=result['%s/address_pool' % host], size=spec['address_pools']['size'])]
