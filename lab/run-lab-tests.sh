@@ -41,7 +41,10 @@ if ! LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH "${LABCTL[@]}" up; then
 fi
 
 step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
-LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
+# tests/lab compares the whole outer engine before and after: it holds the outer-engine lock so
+# nothing else (make test's controller integration runs beside this stage) changes it meanwhile.
+LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH flock /tmp/netfleet-outer-engine.lock \
+  .venv/bin/python -m pytest -v -p no:cacheprovider --durations=8 tests/lab || rc=1
 
 # The Molecule scenarios, one after another on the one lab this machine has. Each scenario's
 # create (extensions/molecule/shared/create.yml, parameters in its molecule.yml) reuses a lab that is up with its parameters or brings its own up after the previous

@@ -5,10 +5,14 @@
 # each runs sanity, unit and integration (scripts/run-tests.sh with that controller's venv) and
 # the Molecule `fleet` scenario; `targets` runs compile and import sanity of the modules and
 # module_utils for every target Python the collection supports (tests/config.yml: >= 3.9).
-# Usage: scripts/controller-matrix.sh [core218] [core221] [targets] [static] [engine]   (default: all)
-#   static  targets + sanity and unit of both controllers: needs no engine and no lab, so
-#           make test runs it in the background while the lab stage runs;
-#   engine  integration and the Molecule scenario of both controllers (the engine and the lab).
+# Usage: scripts/controller-matrix.sh [core218] [core221] [targets] [static] [outer] [lab] [engine]
+#         (default: all)
+#   static  targets + sanity and unit of both controllers: needs no engine and no lab;
+#   outer   integration of both controllers on the outer engine (no lab): make test runs static
+#           and outer in the background while the lab stage runs (the lab stage holds the
+#           outer-engine lock while pytest tests/lab watches the outer engine);
+#   lab     the Molecule scenario of both controllers (the lab: after the lab stage);
+#   engine  outer + lab.
 # Pythons come from pyenv (PYENV_ROOT, default ~/.pyenv), as on the project's machines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -52,16 +56,19 @@ target_pythons_path() {
   echo "${dirs#:}"
 }
 
-# run_controller NAME [static|engine|all]: static = sanity + unit; engine = integration + Molecule.
+# run_controller NAME [static|outer|lab|engine|all]: static = sanity + unit; outer = integration;
+# lab = Molecule; engine = outer + lab.
 run_controller() {
   local name=$1 part=${2:-all} venv start=$SECONDS rc=0 stages=()
   echo "=== controller $name ($part): ansible-core $(grep -oP '^ansible-core==\K.*' "tests/controllers/$name.txt") on Python ${CONTROLLER_PYTHON[$name]}"
   venv=$(controller_venv "$name") || return 1
-  [ "$part" != engine ] && stages+=(sanity unit)
-  [ "$part" != static ] && stages+=(integration)
-  NETFLEET_VENV=$venv TEST_PYTHON=${CONTROLLER_PYTHON[$name]} TEST_LOG_PREFIX=$name- \
-    bash scripts/run-tests.sh "${stages[@]}" || rc=1
-  if [ "$part" != static ]; then
+  case $part in static|all) stages+=(sanity unit) ;; esac
+  case $part in outer|engine|all) stages+=(integration) ;; esac
+  if [ ${#stages[@]} -gt 0 ]; then
+    NETFLEET_VENV=$venv TEST_PYTHON=${CONTROLLER_PYTHON[$name]} TEST_LOG_PREFIX=$name- \
+      bash scripts/run-tests.sh "${stages[@]}" || rc=1
+  fi
+  if [[ $part =~ ^(lab|engine|all)$ ]]; then
     echo "--- controller $name: molecule test -s $CONTROLLER_SCENARIO"
     PATH=$venv/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg "$venv/bin/molecule" test -s "$CONTROLLER_SCENARIO" \
       > ".tmp/test-logs/$name-molecule.log" 2>&1 || { rc=1; tail -60 ".tmp/test-logs/$name-molecule.log"; }
@@ -91,8 +98,8 @@ for what in "${WHAT[@]}"; do
     core218|core221) run_controller "$what" || failed=1 ;;
     targets) run_targets || failed=1 ;;
     static) { run_targets && run_controller core218 static && run_controller core221 static; } || failed=1 ;;
-    engine) { run_controller core218 engine && run_controller core221 engine; } || failed=1 ;;
-    *) echo "controllers: unknown '$what' (core218, core221, targets, static, engine)" >&2; failed=1 ;;
+    outer|lab|engine) { run_controller core218 "$what" && run_controller core221 "$what"; } || failed=1 ;;
+    *) echo "controllers: unknown '$what' (core218, core221, targets, static, outer, lab, engine)" >&2; failed=1 ;;
   esac
 done
 exit $failed

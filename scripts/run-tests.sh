@@ -97,12 +97,14 @@ stage_ee() {
 # sanity, unit, integration and the Molecule fleet scenario; compile + import sanity on every
 # target Python (scripts/controller-matrix.sh).
 # Its static half (compile/import on every target Python, sanity and unit of both controllers:
-# no engine, no lab) starts in the background with the lab stage when both stages run; the
-# engine half (integration, Molecule) runs here, after the lab, on the engine and lab alone.
+# no engine, no lab) and then its integration on the outer engine (no lab; it waits for the
+# outer-engine lock, which the lab stage holds while pytest tests/lab watches the outer engine)
+# start in the background with the lab stage when both stages run; the Molecule half runs here,
+# after the lab, on the lab alone.
 CONTROLLERS_STATIC_PID=''
 start_controllers_static() {
   case " ${STAGES[*]} " in *" controllers "*) ;; *) return 0 ;; esac
-  bash scripts/controller-matrix.sh static > "$LOGS/controllers-static.log" 2>&1 &
+  bash scripts/controller-matrix.sh static outer > "$LOGS/controllers-static.log" 2>&1 &
   CONTROLLERS_STATIC_PID=$!
 }
 
@@ -110,9 +112,9 @@ stage_controllers() {
   local rc=0
   if [ -n "$CONTROLLERS_STATIC_PID" ]; then
     wait "$CONTROLLERS_STATIC_PID" || rc=1
-    echo "--- static half (ran beside the lab stage): .tmp/test-logs/controllers-static.log"
+    echo "--- static and outer-engine half (ran beside the lab stage): .tmp/test-logs/controllers-static.log"
     grep -E '^=== ' "$LOGS/controllers-static.log"
-    with_lock lab bash scripts/controller-matrix.sh engine || rc=1
+    with_lock lab bash scripts/controller-matrix.sh lab || rc=1
   else
     with_lock lab bash scripts/controller-matrix.sh || rc=1
   fi
