@@ -52,11 +52,14 @@ def manager_counts(nodes: Sequence[Node]) -> Tuple[int, int]:
     return reachable, unreachable
 
 
-def removal_problem(reachable: int, unreachable: int, action: str = 'leave') -> Optional[str]:
-    """Why removing one reachable manager (demote, or demote + leave) would break the swarm, or None.
+def removal_problem(reachable: int, unreachable: int, action: str = 'leave',
+                    target_reachable: bool = True) -> Optional[str]:
+    """Why removing one manager (demote, or demote + leave) would break the swarm, or None.
 
     The manager set shrinks by one; the managers still reachable afterwards must be a quorum of
-    the new set, and the change itself needs a quorum now to be committed."""
+    the new set, and the change itself needs a quorum now to be committed. Removing an unreachable
+    manager (``target_reachable`` False: demoting a manager that is down) takes no reachable one
+    away: it is how a swarm with a dead manager gets back its margin, and Docker allows it too."""
     members = reachable + unreachable
     if members - 1 == 0:
         if action == 'demote':
@@ -66,7 +69,7 @@ def removal_problem(reachable: int, unreachable: int, action: str = 'leave') -> 
     if reachable < quorum(members):
         return ('the swarm has no quorum now (%d of %d managers reachable, %d needed): the change cannot be '
                 'committed; restore the unreachable managers first' % (reachable, members, quorum(members)))
-    after, reachable_after = members - 1, reachable - 1
+    after, reachable_after = members - 1, reachable - (1 if target_reachable else 0)
     if reachable_after < quorum(after):
         return ('it leaves %d reachable managers out of %d, and %d are needed for a quorum: the swarm would '
                 'become unmanageable; restore or remove the unreachable managers first, or give force: true'

@@ -86,7 +86,8 @@ def plan_node_update(params: Mapping, node: SwarmNode, name: str, nodes: Any, ow
     if not changes:
         return SwarmPlan(target=target)
     if any(c['setting'] == 'role' and c['requested'] == 'worker' for c in changes):
-        problem = swarm.removal_problem(*swarm.manager_counts(nodes), action='demote')
+        reachable = (target.get('ManagerStatus') or {}).get('Reachability') == 'reachable'
+        problem = swarm.removal_problem(*swarm.manager_counts(nodes), action='demote', target_reachable=reachable)
         if problem and not params['force']:
             raise SwarmError('demoting node %s is refused: %s' % (name, problem))
     actions = [ChangeRole(target['ID'], params['role'], own=own)

@@ -9,6 +9,7 @@ compared with what the real run then does.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -266,6 +267,26 @@ def test_demoting_the_last_manager_is_refused(run):
     failed, result, _module = run(first, role='worker')
     assert failed and 'demoting node' in result['msg'] and 'last manager' in result['msg']
     assert first.writes == []
+
+
+def test_demoting_a_live_manager_that_would_lose_quorum_is_refused(run):
+    # 3 managers, 1 down: demoting the other live one through the first leaves 1 reachable of 2
+    fake_swarm, first, others, _workers = manager_with_workers(managers=2, unreachable=1)
+    live = others[0]
+    before = copy.deepcopy(fake_swarm.nodes)
+    failed, result, _module = run(first, node=live.node_id, role='worker')
+    assert failed and result['changed'] is False
+    assert 'demoting node %s is refused' % live.node_id in result['msg']
+    assert 'leaves 1 reachable managers out of 2, and 2 are needed' in result['msg']
+    assert first.writes == [] and fake_swarm.nodes == before
+
+
+def test_demoting_the_manager_that_is_down_is_allowed(run):
+    # the way back to a safe margin: the dead manager leaves the manager set, the 2 live ones stay a quorum
+    _swarm, first, others, _workers = manager_with_workers(managers=2, unreachable=1)
+    down = others[1]
+    _predicted, real = predicted_then_real(run, first, node=down.node_id, role='worker')
+    assert real['actions'] == ['demote %s' % down.node_id] and not down.is_manager
 
 
 # -- leave ------------------------------------------------------------------------------------------

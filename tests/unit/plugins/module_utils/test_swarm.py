@@ -45,6 +45,14 @@ def test_removal_that_breaks_quorum_is_refused():
     assert 'out of 4' in swarm.removal_problem(3, 2)
 
 
+def test_demoting_an_unreachable_manager_keeps_the_reachable_ones():
+    # 3 managers, 1 down: demoting the down one leaves 2 reachable of 2 -> allowed (Docker allows it too)
+    assert swarm.removal_problem(2, 1, 'demote', target_reachable=False) is None
+    # ... but a live one of the same swarm is refused, and without a quorum now nothing can be committed
+    assert 'leaves 1 reachable managers out of 2' in swarm.removal_problem(2, 1, 'demote', target_reachable=True)
+    assert 'no quorum now' in swarm.removal_problem(1, 2, 'demote', target_reachable=False)
+
+
 def test_no_quorum_now_is_refused():
     assert 'no quorum now' in swarm.removal_problem(1, 2)
 
