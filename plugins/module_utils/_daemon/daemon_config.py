@@ -355,8 +355,8 @@ def bridge_problems(merged: Mapping[str, Any]) -> List[str]:
             and not _check_value('fixed-cidr', merged['fixed-cidr']):
         bridge_net = ipaddress.IPv4Interface(merged['bip']).network
         if not ipaddress.IPv4Network(merged['fixed-cidr']).subnet_of(bridge_net):
-            problems.append('fixed-cidr %s is not inside the bridge network of bip %s (%s)'
-                            % (merged['fixed-cidr'], merged['bip'], bridge_net))
+            problems.append('fixed-cidr %s is not inside the bridge network of bip %s (%s); give a fixed-cidr inside '
+                            '%s, or change bip' % (merged['fixed-cidr'], merged['bip'], bridge_net, bridge_net))
     if merged.get('bip') and merged.get('bridge'):
         problems.append('bip and bridge are mutually exclusive (bip configures the default docker0 bridge, bridge '
                         'names an existing one); set only one (absent_keys removes the other)')

@@ -42,6 +42,7 @@ class RestartGate:
         self.started_at = clock()
         self.now: Optional[health.EngineSnapshot] = None
         self.before: Optional[health.EngineSnapshot] = None
+        self.last_error = ''   # why the last read failed: which endpoint, and what to check
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -50,8 +51,9 @@ class RestartGate:
             if self.engine is None:
                 self.engine = self._connect(self.module)
             return health.read_snapshot(self.engine, full=full)
-        except EngineError:
+        except EngineError as exc:
             self.engine = None  # the engine restarts: connect afresh next time
+            self.last_error = str(exc)
             return health.EngineSnapshot(answers=False)
 
     # -- the two states -----------------------------------------------------------------------
@@ -66,7 +68,7 @@ class RestartGate:
         self.now = self.read(full=True)
         if not self.now.answers:
             raise EngineError('%s: the engine does not answer, so there is nothing to snapshot before a restart; '
-                              'start it (systemctl start docker) and run again' % self.host)
+                              'start it (systemctl start docker) and run again. %s' % (self.host, self.last_error))
         problem = health.quorum_problem(self.now.swarm, self.host) if self.params['quorum_check'] else None
         if problem:
             raise PlanningError([problem], snapshot=self.now.as_dict())

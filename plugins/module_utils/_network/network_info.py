@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import EngineError
 from ansible_collections.netfleet.docker.plugins.module_utils._common.versions import features_for, parse_version
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import snapshot
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import inspected_view
@@ -177,9 +178,25 @@ def engine_facts(engine: Any) -> Tuple[Dict[str, Any], Dict[str, bool]]:
     ), features_for(parse_version(server_version))
 
 
+# The filters GET /networks takes (Engine API); anything else is refused with HTTP 400.
+NETWORK_LIST_FILTERS = ('dangling', 'driver', 'id', 'label', 'name', 'scope', 'type')
+
+
+def listed_networks(engine: Any, filters: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """The engine's network list; a refused filter says which filters the engine takes."""
+    try:
+        return engine.call('list networks', engine.api.networks, filters=filters or None)
+    except EngineError as exc:
+        if not filters or 'HTTP 400' not in str(exc):
+            raise
+        raise EngineError('filters %s: %s; filters takes the engine\'s network list filters (%s), e.g. '
+                          '{driver: bridge} or {label: netfleet.managed=true}'
+                          % (', '.join(sorted(filters)), exc, ', '.join(NETWORK_LIST_FILTERS)))
+
+
 def gather(engine: Any, names: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None,
            endpoints: bool = True, engine_config: bool = True, containers: bool = False) -> Dict[str, Any]:
-    listing = engine.call('list networks', engine.api.networks, filters=filters or None)
+    listing = listed_networks(engine, filters)
     selected, missing = select_networks(listing, names)
     inspected = inspected_containers(engine) if endpoints or containers else []
     endpoint_map = endpoints_by_network(engine, [net['Name'] for net in selected], inspected) if endpoints else {}

@@ -38,7 +38,7 @@ def kv_problems(params: Mapping) -> List[str]:
     problems = ['%s is a swarm setting; backend: kv only checks the engine\'s cluster-store and the store '
                 '(drop %s or use backend: swarm)' % (key, key) for key in SWARM_ONLY if given(params, key)]
     if params['return_tokens']:
-        problems.append('return_tokens is a swarm setting; backend: kv has no join tokens')
+        problems.append('return_tokens is a swarm setting and backend: kv has no join tokens; drop return_tokens')
     if not params.get('cluster_store'):
         problems.append('backend: kv needs cluster_store (e.g. etcd://10.0.0.5:2379), the store the engines use')
     if params['state'] == 'absent':
@@ -61,7 +61,8 @@ def swarm_problems(params: Mapping) -> List[str]:
     problems += _address_problems(params)
     problems += _init_setting_problems(params)
     if params['return_tokens'] and params['state'] == 'absent':
-        problems.append('return_tokens with state: absent: a node that left has no tokens to return')
+        problems.append('return_tokens with state: absent: a node that left has no tokens to return; drop '
+                        'return_tokens, or read them from a manager that stays')
     return problems
 
 
@@ -75,8 +76,8 @@ def _join_problems(params: Mapping) -> List[str]:
     if token and not remote:
         problems.append('join_token is given without remote_addrs: name the managers to join (host:2377)')
     if token and not token.startswith('SWMTKN-'):
-        problems.append('join_token does not look like a swarm join token (they start with SWMTKN-); '
-                        'the value is not shown')
+        problems.append('join_token does not look like a swarm join token (they start with SWMTKN-; the value is '
+                        'not shown): pass the token that docker swarm join-token -q worker|manager prints on a manager')
     return problems
 
 
@@ -87,7 +88,9 @@ def _other_node_problems(params: Mapping) -> List[str]:
                 'the membership of this engine itself, drop it' % (params['node'], key)
                 for key in OWN_MEMBERSHIP if given(params, key)]
     if params['state'] != 'present':
-        problems.append('node: only works with state: present (removing other nodes is not supported)')
+        problems.append('node: %s with state: %s: node only works with state: present (removing other nodes is not '
+                        'supported); use state: present, or run overlay_cluster with state: absent on that node itself'
+                        % (params['node'], params['state']))
     return problems
 
 
@@ -112,19 +115,29 @@ def _init_setting_problems(params: Mapping) -> List[str]:
     problems = []
     port = params.get('data_path_port')
     if port is not None and not 1024 <= port <= 49151:
-        problems.append('data_path_port %s: Docker accepts 1024-49151 (default 4789)' % port)
+        problems.append('data_path_port %s is out of range: Docker accepts 1024-49151; use 4789 (the default) or '
+                        'a free port in that range' % port)
     longest_pool_prefix = None
     for item in params.get('default_addr_pool') or []:
         try:
             net = ipaddress.ip_network(item)
         except ValueError as exc:
-            problems.append('default_addr_pool %s: %s' % (item, exc))
+            problems.append('default_addr_pool %s: %s; %s' % (item, exc, _pool_fix(item)))
             continue
         longest_pool_prefix = max(longest_pool_prefix or 0, net.prefixlen)
     size = params.get('subnet_size')
     if size is not None:
         if not 1 <= size <= 29:
-            problems.append('subnet_size %s: give a prefix length from 1 to 29 (default 24)' % size)
+            problems.append('subnet_size %s is out of range: give a prefix length from 1 to 29 (default 24)' % size)
         elif longest_pool_prefix is not None and size < longest_pool_prefix:
-            problems.append('subnet_size /%s is larger than the pool /%s it is carved from' % (size, longest_pool_prefix))
+            problems.append('subnet_size /%s is larger than the pool /%s it is carved from; give a subnet_size of %s '
+                            'or more, or a larger pool' % (size, longest_pool_prefix, longest_pool_prefix))
     return problems
+
+
+def _pool_fix(item: str) -> str:
+    """The fix for a default_addr_pool entry ipaddress refused: its network when only host bits are wrong."""
+    try:
+        return 'did you mean %s?' % ipaddress.ip_network(item, strict=False)
+    except ValueError:
+        return 'write each pool as a network in CIDR form, e.g. 10.20.0.0/16'

@@ -141,7 +141,8 @@ class Planner:
         for candidate, network in self.supernets:
             if candidate == name:
                 return network
-        raise PlanError("no supernet named '%s'; declared: %s" % (name, ', '.join(n for n, _net in self.supernets)))
+        raise PlanError("no supernet named '%s'; declared: %s. Name one of those, or declare '%s' under supernets"
+                        % (name, ', '.join(n for n, _net in self.supernets), name))
 
     def claim(self, cidr: str, supernet_name: str) -> bool:
         """Re-reserve a previous allocation; False when it is no longer valid (moved out or now excluded)."""
@@ -163,7 +164,8 @@ class Planner:
         version, s_first, s_last, s_prefix = self.bounds[supernet_name]
         bits = 32 if version == 4 else 128
         if prefix < s_prefix or prefix > bits:
-            raise PlanError('%s: a /%d cannot come from supernet %s (%s)' % (owner, prefix, supernet_name, self.supernet(supernet_name)))
+            raise PlanError('%s: a /%d cannot come from supernet %s (%s); give a prefix from /%d to /%d, or a larger '
+                            'supernet' % (owner, prefix, supernet_name, self.supernet(supernet_name), s_prefix, bits))
         size = 1 << (bits - prefix)
         key = (supernet_name, prefix)
         space = self.spaces[version]
