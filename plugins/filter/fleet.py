@@ -143,6 +143,11 @@ def engine_claims(result, names=None):
     if swarm.get('cluster_id') and swarm.get('default_addr_pool'):
         found = dict(cluster_id=swarm['cluster_id'], default_addr_pool=list(swarm['default_addr_pool']),
                      subnet_size=swarm.get('subnet_size'))
+        # the swarm's ingress network, listed when the plan play asked for it (address_plan's ingress)
+        ingress = [pool.get('subnet') for net in result.get('networks') or [] if net.get('ingress')
+                   for pool in ((net.get('ipam') or {}).get('config') or []) if pool.get('subnet')]
+        if ingress:
+            found['ingress'] = ingress
     return networks, found, None
 
 

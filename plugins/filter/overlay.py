@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""overlay_networks: a fleet's overlay networks, declared once, as netfleet.docker.docker_net items.
+"""overlay_networks: a fleet's overlay networks, declared once, as netfleet.docker.docker_net items;
+planned_ingress_subnet and ingress_publishers: the swarm ingress network's subnet and what blocks moving it.
 
 The overlay driver's MTU option is the MTU of the underlay: Docker subtracts the VXLAN
 overhead (50 bytes, 76 when encrypted) itself. So every network gets the underlay MTU
@@ -10,6 +11,8 @@ underlay is kept but warned about, because such packets are fragmented or droppe
 """
 
 from __future__ import annotations
+
+import json
 
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
@@ -93,6 +96,45 @@ def overlay_networks(networks, underlay_mtu=None, scope='swarm', mtu=None):
     return items
 
 
+def planned_ingress_subnet(plan, explicit=None):
+    """The subnet the overlay role gives the swarm's ingress network: an explicit overlay_ingress_subnet, else the
+    address plan's (fleet_plan_ingress), else '' (the ingress is left as it is). Both given and different fails
+    naming both: an explicit variable is never silently overridden."""
+    planned = str((plan or {}).get('ingress') or '')
+    explicit = str(explicit or '')
+    if planned and explicit and planned != explicit:
+        raise AnsibleFilterError('overlay_ingress_subnet is set to %s, and the address plan gives the ingress network '
+                                 '%s (fleet_plan_ingress): drop one of them, or make them equal. Nothing was changed.'
+                                 % (explicit, planned))
+    return explicit or planned
+
+
+def _publishes_through_ingress(service):
+    """Ports published in ingress mode (Docker's default) use the routing mesh; host mode does not."""
+    spec = (service.get('Spec') or {}).get('EndpointSpec') or {}
+    ports = list(spec.get('Ports') or []) + list((service.get('Endpoint') or {}).get('Ports') or [])
+    return [port for port in ports if (port.get('PublishMode') or 'ingress') == 'ingress' and port.get('PublishedPort')]
+
+
+def ingress_publishers(services):
+    """'name (published ports)' of every swarm service publishing ports through the ingress network, from the
+    output of ``docker service inspect`` (a JSON list, or '' when the swarm has no service)."""
+    if isinstance(services, str):
+        try:
+            services = json.loads(services) if services.strip() else []
+        except ValueError as exc:
+            raise AnsibleFilterError('cannot read the output of docker service inspect: %s' % exc)
+    found = []
+    for service in services or []:
+        ports = _publishes_through_ingress(service)
+        if ports:
+            name = (service.get('Spec') or {}).get('Name') or service.get('ID')
+            published = sorted(set('%s/%s' % (port['PublishedPort'], port.get('Protocol') or 'tcp') for port in ports))
+            found.append('%s (%s)' % (name, ', '.join(published)))
+    return sorted(found)
+
+
 class FilterModule:
     def filters(self):
-        return dict(overlay_networks=overlay_networks)
+        return dict(overlay_networks=overlay_networks, planned_ingress_subnet=planned_ingress_subnet,
+                    ingress_publishers=ingress_publishers)

@@ -47,7 +47,8 @@ options:
   swarm_claims:
     description:
       - Swarms the hosts belong to, each with C(cluster_id), C(default_addr_pool), C(subnet_size) and C(hosts)
-        (read on a manager). The pool is claimed for O(swarm_pool); it cannot move (init only).
+        (read on a manager), and optionally C(ingress), the subnets of its ingress network. The pool is claimed
+        for O(swarm_pool); it cannot move (init only). The ingress subnet is claimed for O(ingress).
     type: list
     elements: dict
     default: []
@@ -150,6 +151,23 @@ options:
         description: Supernet to take it from.
         type: str
         required: true
+  ingress:
+    description:
+      - Give the swarm's ingress network (one for the fleet) a subnet of C(prefix) from C(supernet), disjoint from
+        the swarm pool and every other allocation. Returned as C(ingress) in RV(plan); the overlay role moves the
+        ingress network there (C(overlay_ingress_subnet)).
+      - The ingress subnet read back in O(swarm_claims) (C(ingress)) is kept while it fits; one inside the swarm
+        pool (where C(swarm init) puts it) does not, and a new subnet is planned.
+    type: dict
+    suboptions:
+      prefix:
+        description: Prefix length.
+        type: int
+        required: true
+      supernet:
+        description: Supernet to take it from.
+        type: str
+        required: true
   avoid_docker_defaults:
     description: Keep out of the ranges Docker hands out by default.
     type: bool
@@ -202,7 +220,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 plan:
-  description: The plan - C(hosts) (per host C(networks), C(bip), C(default_address_pools)) and C(swarm).
+  description:
+    - The plan - C(hosts) (per host C(networks), C(bip), C(default_address_pools)), C(swarm), and C(ingress) (the
+      ingress network's subnet, or none when O(ingress) is not given).
   returned: success
   type: dict
   sample:
@@ -212,6 +232,7 @@ plan:
         default_address_pools: [{base: 100.64.0.0/22, size: 26}]
         networks: {frontend: 10.65.0.64/26}
     swarm: {default_addr_pool: [10.66.0.0/16], subnet_size: 24}
+    ingress: 10.65.1.0/24
 report:
   description:
     - Allocation keys that are new, kept (from the cache), claimed (from the fleet), corrected (the fleet
@@ -250,6 +271,7 @@ ARGUMENT_SPEC = dict(
     bip=dict(type='dict', options=SLICE),
     address_pools=dict(type='dict', options=POOL),
     swarm_pool=dict(type='dict', options=POOL),
+    ingress=dict(type='dict', options=SLICE),
     avoid_docker_defaults=dict(type='bool', default=True),
     release=dict(type='list', elements='str', default=[]),
 )

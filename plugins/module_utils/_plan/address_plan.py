@@ -47,6 +47,8 @@ DOCKER_DEFAULT_RANGES = (
 # Declare swarm_pool so swarm allocates from the plan instead of its default.
 
 STATE_VERSION = 1
+# The plan slot of the swarm's ingress network (one per fleet, like the swarm pool).
+INGRESS_KEY = fleet.INGRESS_KEY
 
 
 class PlanError(PlanningError):
@@ -218,6 +220,7 @@ def plan(spec: Mapping[str, Any], state: Optional[Mapping[str, Any]] = None) -> 
     spec keys: supernets {name: cidr}; exclude [{cidr, reason}]; hosts [name];
     host_exclude {host: [cidr]}; networks [{name, prefix, supernet}]; bip {prefix, supernet} or None;
     address_pools {prefix, size, supernet} or None; swarm_pool {prefix, size, supernet} or None;
+    ingress {prefix, supernet} or None (the swarm's ingress network, one for the fleet);
     avoid_docker_defaults bool; release [host] (drop reservations of hosts that left);
     claims {host: {bip, address_pools, networks}} and swarm_claims [{cluster_id, default_addr_pool,
     subnet_size, hosts}] read back from the fleet; unread {host: reason}; allocate bool (False: claim only);
@@ -297,7 +300,8 @@ def _claim_fleet(planner: Planner, slots: List[Slot], held: Sequence[fleet.Claim
     for slot in slots:
         planner.supernet(slot.supernet)   # an undeclared supernet is named before anything else
         candidates = by_slot.get(slot.key) or []
-        fitting = [claim for claim in candidates if _fits(planner, slot, claim)]
+        fitting = [claim for claim in candidates if _fits(planner, slot, claim)
+                   and not (slot.key == INGRESS_KEY and _inside_another_slot(claim, held))]
         if fitting:
             result[slot.key] = fitting[0].cidr
         elif candidates:
@@ -308,6 +312,12 @@ def _claim_fleet(planner: Planner, slots: List[Slot], held: Sequence[fleet.Claim
         version, first, last, _prefix = fleet.interval(claim.cidr)
         planner.spaces[version].reserve(first, last)
     return result, moved
+
+
+def _inside_another_slot(claim: fleet.Claim, held: Sequence[fleet.Claim]) -> bool:
+    """Swarm init puts the ingress network in the first subnet of its pool: an ingress held there overlaps a pool
+    the plan hands out, so it does not fill the ingress slot (the overlay role moves it to its own subnet)."""
+    return any(other.key not in (None, claim.key) and fleet.overlap(claim.cidr, other.cidr) for other in held)
 
 
 def _swarm_pool_fixed(planner: Planner, slot: Slot, claim: fleet.Claim) -> PlanError:
@@ -351,7 +361,7 @@ def _check_declarations(hosts: List[str], networks: List[Mapping[str, Any]], rel
     if len(set(names)) != len(names):
         duplicates = sorted(set(n for n in names if names.count(n) > 1))
         raise PlanError("network %s declared twice; declare each network once" % ', '.join("'%s'" % d for d in duplicates))
-    for reserved in ('bip', 'address_pool', 'swarm_pool'):
+    for reserved in ('bip', 'address_pool', 'swarm_pool', 'ingress'):
         if reserved in names:
             raise PlanError("network name '%s' is reserved by the planner; rename the network" % reserved)
 
@@ -362,6 +372,8 @@ def _slots(spec: Mapping[str, Any], hosts: List[str], networks: List[Mapping[str
     if spec.get('swarm_pool'):
         pool = spec['swarm_pool']
         slots.append(Slot('fleet/swarm_pool', 'swarm pool', pool['prefix'], pool['supernet'], pool['size']))
+    if spec.get('ingress'):
+        slots.append(Slot(INGRESS_KEY, 'swarm ingress network', spec['ingress']['prefix'], spec['ingress']['supernet']))
     for host in hosts:
         if spec.get('bip'):
             slots.append(Slot('%s/bip' % host, 'bip of %s' % host, spec['bip']['prefix'], spec['bip']['supernet']))
@@ -437,8 +449,9 @@ def _shortage_error(planner: Planner, slots: List[Slot], shortages: Mapping[Tupl
 
 def _fleet_plan(spec: Mapping[str, Any], hosts: List[str], networks: List[Mapping[str, Any]],
                 result: Mapping[str, str]) -> dict:
-    """What hosts are given: per host its networks, bip (the first address) and local pool; the swarm pool."""
-    fleet_plan = dict(hosts={}, swarm=None)
+    """What hosts are given: per host its networks, bip (the first address) and local pool; the swarm pool and
+    the ingress network's subnet (None when not planned)."""
+    fleet_plan = dict(hosts={}, swarm=None, ingress=result.get(INGRESS_KEY))
     if spec.get('swarm_pool'):
         fleet_plan['swarm'] = dict(default_addr_pool=[result['fleet/swarm_pool']], subnet_size=spec['swarm_pool']['size'])
     for host in hosts:

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 # Docker's own swarm pool when none was given at init: most fleets plan inside it, so it is
 # neither reserved nor compared (see address_plan.DOCKER_DEFAULT_RANGES).
 DOCKER_DEFAULT_SWARM_POOL = '10.0.0.0/8'
+INGRESS_KEY = 'fleet/ingress'
 
 
 class Claim(NamedTuple):
@@ -90,7 +91,8 @@ def two_swarms(swarms: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -> 
 
 
 def swarm_claims(swarms: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -> List[Claim]:
-    """Each swarm's pool, read on a manager (Docker's default 10.0.0.0/8 is left out)."""
+    """Each swarm's pool, read on a manager (Docker's default 10.0.0.0/8 is left out), and its ingress network's
+    subnets (``ingress``, read where the plan gives the ingress a subnet)."""
     planned = bool(spec.get('swarm_pool'))
     claims = []
     for swarm in swarms:
@@ -100,6 +102,9 @@ def swarm_claims(swarms: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -
                 continue
             claims.append(Claim(owner, 'swarm default_addr_pool', network_of(pool),
                                 'fleet/swarm_pool' if planned else None, swarm.get('subnet_size')))
+        # Same owner as the pool: swarm init puts the ingress inside its pool, which is no conflict.
+        for subnet in sorted(set(network_of(cidr) for cidr in swarm.get('ingress') or [])):
+            claims.append(Claim(owner, 'ingress network', subnet, INGRESS_KEY if spec.get('ingress') else None))
     return claims
 
 
@@ -136,7 +141,7 @@ def cache_conflicts(previous: Mapping[str, str], claims: Sequence[Claim], path: 
         for claim in claims:
             if claim.key == key or (holder != 'fleet' and claim.owner == holder):
                 continue
-            if holder == 'fleet' and claim.key == 'fleet/swarm_pool':
+            if holder == 'fleet' and claim.key in ('fleet/swarm_pool', INGRESS_KEY):
                 continue
             if overlap(cidr, claim.cidr):
                 found.append('the state file %s gives %s %s, but the fleet has %s'

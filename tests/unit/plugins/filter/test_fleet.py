@@ -140,3 +140,15 @@ def test_fleet_claims_keeps_only_the_declared_networks():
     hostvars = {'a': dict(fleet_daemon_json=slurped({}),
                           fleet_engine_facts=engine([('web', ['10.65.0.0/26']), ('bridge', ['172.17.0.0/16'])]))}
     assert fleet_claims(['a'], hostvars, networks=['web'])['claims'] == {'a': dict(networks={'web': ['10.65.0.0/26']})}
+
+
+def test_fleet_claims_carries_the_swarms_ingress_subnet_when_listed():
+    ingress = dict(name='ingress', ingress=True, ipam=dict(config=[dict(subnet='10.66.16.0/24')]))
+    hostvars = {'a': dict(fleet_daemon_json=dict(failed=True, msg='file not found'),
+                          fleet_engine_facts=dict(engine([('web', ['10.65.0.64/26'])], MANAGER),
+                                                  networks=[ingress, dict(name='web', ingress=False,
+                                                                          ipam=dict(config=[dict(subnet='10.65.0.64/26')]))]))}
+    found = fleet_claims(['a'], hostvars, networks=['web'])
+    assert found['swarm_claims'] == [dict(cluster_id='c1', default_addr_pool=['10.66.0.0/16'], subnet_size=24,
+                                          hosts=['a'], ingress=['10.66.16.0/24'])]
+    assert found['claims'] == {'a': dict(networks={'web': ['10.65.0.64/26']})}

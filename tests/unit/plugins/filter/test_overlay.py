@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.netfleet.docker.plugins.filter.overlay import container_mtu, plan_overlay_networks
@@ -63,3 +65,47 @@ def test_global_scope_is_explicit_and_has_no_attachable():
 def test_bad_declarations(networks, match):
     with pytest.raises(ValueError, match=match):
         plan_overlay_networks(networks)
+
+
+# -- the swarm ingress network ----------------------------------------------------------------
+
+from ansible.errors import AnsibleFilterError  # noqa: E402
+
+from ansible_collections.netfleet.docker.plugins.filter.overlay import ingress_publishers, planned_ingress_subnet  # noqa: E402
+
+
+@pytest.mark.parametrize('plan, explicit, wanted', [
+    (dict(ingress='10.66.16.0/24'), '', '10.66.16.0/24'),      # the plan's
+    (dict(ingress=None), '10.250.0.0/24', '10.250.0.0/24'),    # explicit, no plan
+    ({}, None, ''),                                              # neither: the ingress is left as it is
+    (dict(ingress='10.66.16.0/24'), '10.66.16.0/24', '10.66.16.0/24'),
+])
+def test_ingress_subnet_precedence(plan, explicit, wanted):
+    assert planned_ingress_subnet(plan, explicit) == wanted
+
+
+def test_ingress_subnet_explicit_and_plan_differ_fails_naming_both():
+    with pytest.raises(AnsibleFilterError) as error:
+        planned_ingress_subnet(dict(ingress='10.66.16.0/24'), '10.250.0.0/24')
+    message = str(error.value)
+    assert 'overlay_ingress_subnet is set to 10.250.0.0/24' in message and '10.66.16.0/24 (fleet_plan_ingress)' in message
+
+
+def _service(name, *ports):
+    return dict(ID='id-' + name, Spec=dict(Name=name, EndpointSpec=dict(Ports=list(ports))))
+
+
+def test_ingress_publishers_names_services_publishing_in_ingress_mode_only():
+    services = [
+        _service('web', dict(Protocol='tcp', TargetPort=80, PublishedPort=8080)),   # mode omitted: ingress
+        _service('dns', dict(Protocol='udp', TargetPort=53, PublishedPort=53, PublishMode='ingress')),
+        _service('agent', dict(Protocol='tcp', TargetPort=9100, PublishedPort=9100, PublishMode='host')),
+        _service('worker'),
+    ]
+    assert ingress_publishers(json.dumps(services)) == ['dns (53/udp)', 'web (8080/tcp)']
+    assert ingress_publishers('') == [] and ingress_publishers('  \n') == []
+
+
+def test_ingress_publishers_unreadable_output_fails():
+    with pytest.raises(AnsibleFilterError):
+        ingress_publishers('Error: not a swarm manager')
