@@ -16,6 +16,7 @@ help:
 	@echo "make venv        .venv with ansible-playbook, ansible-doc, ansible-galaxy"
 	@echo "make lab-up / lab-down   (LAB_HOSTS=$(LAB_HOSTS) LAB_IMAGE=$(LAB_IMAGE))"
 	@echo "make bench       benchmarks against the incumbent and the SDK floor"
+	@echo "make bench-fleet site.yml vs community.docker + ansible.posix on 3/8/16 lab hosts (BENCH_FLEET_SIZES, BENCH_FLEET_REPS)"
 
 $(VENV)/.stamp: requirements.txt
 	@test -x $(VBIN)/python || $(PY) -m venv $(VENV)
@@ -106,6 +107,20 @@ $(BENCH_VENV)/.stamp: benchmarks/requirements-bench.txt
 
 bench: venv engine $(BENCH_VENV)/.stamp
 	$(VBIN)/python benchmarks/run_bench.py $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# `make bench-fleet` (issue 13): the daily fleet run, playbooks/site.yml (without verify) against the incumbent
+# stack (benchmarks/fleet/incumbent.yml: community.docker + ansible.posix from .venv-bench), same declaration
+# (benchmarks/fleet/fleet.yml), first converge and nothing to change, on LAB_HOSTS=N trixie lab hosts per size;
+# writes benchmarks/results/fleet-<timestamp>.json and the fleet section of docs/benchmarks.md. It brings the lab
+# up per size and takes it down at the end: on a shared machine run it under the lab lock. Not part of `make test`.
+# Knobs: BENCH_FLEET_SIZES="3" (default 3 8 16), BENCH_FLEET_REPS=1 (default 3), BENCH_FLEET_ARGS=--help.
+.PHONY: bench-fleet
+BENCH_FLEET_SIZES ?= 3 8 16
+BENCH_FLEET_REPS ?= 3
+BENCH_FLEET_ARGS ?=
+
+bench-fleet: deps engine venv $(BENCH_VENV)/.stamp
+	$(VBIN)/python benchmarks/run_fleet_bench.py --sizes $(BENCH_FLEET_SIZES) --reps $(BENCH_FLEET_REPS) $(BENCH_FLEET_ARGS)
 
 # --- operator docs (issue 6) ----------------------------------------------------------------
 # `make docs`: docs/*.md (myst-parser) + a page per module, filter and role generated from the
