@@ -36,6 +36,11 @@ description:
   - Backs up the previous file. Does not restart the engine; RV(restart) says whether the change
     needs a restart, a reload (SIGHUP) or nothing. The role C(netfleet.docker.daemon) restarts,
     waits and rolls back.
+  - With O(lease_owner), one run at a time changes a host's engine configuration. Before it writes, the
+    task takes a lease (O(lease_path)) naming O(lease_owner); while another run holds an unexpired lease, a
+    task that would change something fails naming that run, and changes nothing (in check mode too). The
+    caller removes the lease when its change is done (the role does, after the restart and the wait, or
+    after the rollback); a lease whose run died expires after O(lease_seconds).
 options:
   path:
     description: The daemon configuration file.
@@ -93,6 +98,19 @@ options:
     description: The drop-in this module owns.
     type: path
     default: /etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf
+  lease_owner:
+    description:
+      - A token naming this run (the same for every task of the run on this host). When set, a change is
+        written only under this run's lease (see the description); unset, no lease is read or taken.
+    type: str
+  lease_seconds:
+    description: How long the lease lasts when its run never removes it (the controller died).
+    type: int
+    default: 900
+  lease_path:
+    description: The lease file (JSON, mode 0600; its directory is created mode 0700).
+    type: path
+    default: /var/lib/netfleet/daemon.lease
 notes:
   - Only the drop-in at O(dropin_path) is managed; flags given through C($DOCKER_OPTS) in
     C(/etc/default/docker) are not inspected.
@@ -229,6 +247,29 @@ files:
       description: The changed top-level keys (daemon.json) or the flags the drop-in leaves out.
       type: list
       elements: str
+lease:
+  description:
+    - The lease of this run when O(lease_owner) is set. RV(lease.taken) says whether this task took (or
+      renewed) it; the caller removes RV(lease.path) when its change is done.
+  returned: success and O(lease_owner) is set
+  type: dict
+  contains:
+    path:
+      description: The lease file.
+      type: str
+    owner:
+      description: O(lease_owner).
+      type: str
+    taken:
+      description: Whether this task holds the lease now (it wrote a change).
+      type: bool
+    took_over:
+      description: The expired lease of another run this task replaced (none when there was none).
+      type: dict
+lease_holder:
+  description: The run that holds the lease, when the task was refused because of it.
+  returned: failure
+  type: dict
 problems:
   description: Every problem found while validating a failed request.
   returned: failure
@@ -238,6 +279,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.netfleet.docker.plugins.module_utils._common import lease
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import ValidationError
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_task
@@ -255,6 +297,9 @@ ARGUMENT_SPEC = dict(
     service=dict(type='str', default='docker.service'),
     manage_dropin=dict(type='bool', default=True),
     dropin_path=dict(type='path', default=daemon_task.DEFAULT_DROPIN),
+    lease_owner=dict(type='str'),
+    lease_seconds=dict(type='int', default=lease.DEFAULT_SECONDS),
+    lease_path=dict(type='path', default=daemon_task.DEFAULT_LEASE),
 )
 
 
@@ -279,9 +324,13 @@ class DaemonConfigDriver(Driver):
         dropin = daemon_task.dropin_step(self.module, self.state.merged)
         self.validated = config.changes_host and daemon_task.dockerd_validate(
             self.module, self.state.merged, self.state.engine_version)
+        self.run_lease = daemon_task.RunLease(self.module.params)
+        if config.changes_host or dropin.changes_host:
+            self.run_lease.refuse_if_held()
         return (config, dropin)
 
     def apply(self, step):
+        self.run_lease.take()   # before the first write: the lease then covers the restart that follows
         return daemon_task.apply_file(self.module, step.payload)
 
     def diff(self, step):
@@ -292,7 +341,9 @@ class DaemonConfigDriver(Driver):
     def extra_result(self, steps):
         config, dropin = steps
         backup_file = dict((id(step), details) for step, details in self.applied).get(id(config), {}).get('backup_file')
-        return daemon_task.result_keys(self.state, config, dropin, backup_file, self.validated)
+        result = daemon_task.result_keys(self.state, config, dropin, backup_file, self.validated)
+        result.update(self.run_lease.result())
+        return result
 
 
 def main():

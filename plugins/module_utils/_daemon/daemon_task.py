@@ -15,12 +15,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.netfleet.docker.plugins.module_utils._daemon import daemon_config as dc
 from ansible_collections.netfleet.docker.plugins.module_utils._common import files
+from ansible_collections.netfleet.docker.plugins.module_utils._common import lease
 from ansible_collections.netfleet.docker.plugins.module_utils._common import versions
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import UNCHANGED, Step
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import EngineError, HostError
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 DEFAULT_DROPIN = '/etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf'
+DEFAULT_LEASE = '/var/lib/netfleet/daemon.lease'
 
 SWARM_ACTIVE_STATES = ('active', 'pending', 'locked', 'error')
 
@@ -219,3 +221,37 @@ def result_keys(state: DaemonState, config: Step, dropin: Step, backup_file: Opt
         swarm_source=state.swarm_source,
         dockerd_validated=validated,
     )
+
+
+class RunLease:
+    """This run's lease on the host's engine configuration (``lease_owner``; nothing when unset)."""
+
+    def __init__(self, params: Dict[str, Any]):
+        self.owner = params.get('lease_owner')
+        self.config_path = params.get('path') or DEFAULT_PATH
+        self.path = params.get('lease_path') or DEFAULT_LEASE
+        self.seconds = params.get('lease_seconds') or lease.DEFAULT_SECONDS
+        self.taken = False
+        self.took_over: Optional[lease.Lease] = None
+
+    def refuse_if_held(self) -> None:
+        """Before planning a change (check mode too): refuse when another run holds the lease."""
+        if not self.owner:
+            return
+        holder = lease.held_by_other(self.path, self.owner)
+        if holder is not None:
+            raise lease.LeaseHeld(['%s: another %s holds the lease %s of this engine\'s configuration; nothing was '
+                                   'changed. Rerun when it has finished, or delete %s if that run is gone (the lease '
+                                   'also expires by itself)' % (self.config_path, holder.describe(), self.path, self.path)],
+                                  lease_holder=holder.as_dict())
+
+    def take(self) -> None:
+        if self.owner and not self.taken:
+            self.took_over = lease.take(self.path, self.owner, self.seconds, what='daemon_config')
+            self.taken = True
+
+    def result(self) -> Dict[str, Any]:
+        if not self.owner:
+            return {}
+        took_over = self.took_over.as_dict() if self.took_over is not None else None
+        return dict(lease=dict(path=self.path, owner=self.owner, taken=self.taken, took_over=took_over))

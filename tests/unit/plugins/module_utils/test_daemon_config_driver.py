@@ -184,3 +184,51 @@ def test_a_directory_that_cannot_be_made_is_a_host_error(tmp_path):
     module = FakeModule(params(tmp_path))
     with pytest.raises(HostError, match='cannot write'):
         daemon_task.apply_file(module, daemon_task.FileWrite(str(blocker / 'sub' / 'x.conf'), 'text'))
+
+
+# -- the lease: one run at a time changes the engine's configuration -------------------------
+
+
+def lease_params(tmp_path, owner):
+    return dict(lease_owner=owner, lease_seconds=900, lease_path=str(tmp_path / 'netfleet' / 'daemon.lease'))
+
+
+def test_a_change_takes_the_lease_and_a_second_run_is_refused_before_writing(tmp_path):
+    status, first, _module = run(tmp_path, options={'mtu': 1400}, **lease_params(tmp_path, 'run-a'))
+    lease_file = params(tmp_path, **lease_params(tmp_path, 'x'))['lease_path']
+    assert status == 'exit' and first['lease'] == dict(path=lease_file, owner='run-a', taken=True, took_over=None)
+    assert os.stat(lease_file).st_mode & 0o777 == 0o600
+    for check_mode in (True, False):
+        status, second, _module = run(tmp_path, check_mode=check_mode, options={'mtu': 1300},
+                                      **lease_params(tmp_path, 'run-b'))
+        assert status == 'fail' and second['changed'] is False
+        assert "another run 'run-a'" in second['msg'] and 'nothing was changed' in second['msg']
+        assert second['lease_holder']['owner'] == 'run-a'
+    with open(params(tmp_path)['path']) as stream:
+        assert json.load(stream) == {'mtu': 1400}
+
+
+def test_a_run_with_nothing_to_change_is_not_refused_and_takes_nothing(tmp_path):
+    run(tmp_path, options={'mtu': 1400}, **lease_params(tmp_path, 'run-a'))
+    status, again, _module = run(tmp_path, options={'mtu': 1400}, **lease_params(tmp_path, 'run-b'))
+    assert status == 'exit' and again['changed'] is False and again['lease']['taken'] is False
+
+
+def test_the_owner_renews_and_an_expired_lease_is_taken_over(tmp_path):
+    lease_file = params(tmp_path, **lease_params(tmp_path, 'x'))['lease_path']
+    run(tmp_path, options={'mtu': 1400}, **lease_params(tmp_path, 'run-a'))
+    status, renewed, _module = run(tmp_path, options={'mtu': 1380}, **lease_params(tmp_path, 'run-a'))
+    assert status == 'exit' and renewed['lease']['taken'] is True and renewed['lease']['took_over'] is None
+    with open(lease_file) as stream:
+        record = json.load(stream)
+    record['expires'] = record['since'] - 1
+    with open(lease_file, 'w') as stream:
+        json.dump(record, stream)
+    status, taken, _module = run(tmp_path, options={'mtu': 1360}, **lease_params(tmp_path, 'run-c'))
+    assert status == 'exit' and taken['lease']['took_over']['owner'] == 'run-a'
+
+
+def test_without_an_owner_no_lease_is_read_or_written(tmp_path):
+    run(tmp_path, options={'mtu': 1400}, **lease_params(tmp_path, 'run-a'))
+    status, result, _module = run(tmp_path, options={'mtu': 1300})
+    assert status == 'exit' and 'lease' not in result and result['changed'] is True
