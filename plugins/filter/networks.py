@@ -181,7 +181,9 @@ def unknown_keys(value, spec, path='', aliases=True):
             problems.append('%s%s is an alias: write %s%s' % (path, key, path, option))
             continue
         if key not in known:
-            problems.append('unknown key %s%s%s' % (path, key, _suggest(key, sorted(spec))))
+            # The fix: the close name when there is one, else every name this level knows.
+            fix = _suggest(key, sorted(spec)) or '; drop it, or use one of %s' % ', '.join(sorted(spec))
+            problems.append('unknown key %s%s%s' % (path, key, fix))
             continue
         problems.extend(_nested_unknown_keys(sub, known[key].get('options'), path + key, aliases))
     return problems

@@ -263,6 +263,16 @@ _VALUE_CHECKS = {
     'api_version': lambda value: _check_pattern(value, r'^1\.\d+$', 'an Engine API version as a string, e.g. "1.40"'),
 }
 
+# kind -> the fix appended when the value does not parse at all (what a valid one looks like).
+_VALUE_EXAMPLES = {
+    'bip': '; give the bridge\'s address with its prefix, e.g. 172.26.0.1/16',
+    'bip6': '; give the bridge\'s IPv6 address with its prefix, e.g. fd00:26::1/64',
+    'ipv4_net': '; give an IPv4 network in CIDR form, e.g. 172.26.0.0/24',
+    'ipv6_net': '; give an IPv6 network in CIDR form, e.g. fd00:26::/64',
+    'ip': '; give an IP address, e.g. 10.0.0.1',
+    'ip_list': '; give a list of IP addresses, e.g. [10.0.0.53]',
+}
+
 
 def _check_value(key, value):
     kind = KEY_KINDS[key]
@@ -273,7 +283,7 @@ def _check_value(key, value):
     try:
         return _VALUE_CHECKS[kind](value)
     except (ValueError, TypeError) as exc:
-        return '%r is not valid: %s' % (value, exc)
+        return '%r is not valid: %s%s' % (value, exc, _VALUE_EXAMPLES.get(kind, ''))
 
 
 def store_url(cluster_store: str) -> str:

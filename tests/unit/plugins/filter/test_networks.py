@@ -96,8 +96,10 @@ def test_unknown_keys_nested_with_suggestions_and_aliases():
     spec = dict(name=dict(), ipam=dict(type='dict', options=dict(config=dict(type='list', options=dict(
         subnet=dict(), gateway=dict())))), docker_host=dict(aliases=['docker_url']))
     item = dict(name='x', gatway='1', docker_url='u', ipam=dict(config=[dict(subnet='s', gatway='g')], drver='d'))
-    assert unknown_keys(item, spec) == ['unknown key gatway', 'unknown key ipam.config[0].gatway (did you mean gateway?)',
-                                        'unknown key ipam.drver']
+    # without a close name, the fix lists the names this level knows
+    assert unknown_keys(item, spec) == ['unknown key gatway; drop it, or use one of docker_host, ipam, name',
+                                        'unknown key ipam.config[0].gatway (did you mean gateway?)',
+                                        'unknown key ipam.drver; drop it, or use one of config']
     assert 'docker_url is an alias: write docker_host' in unknown_keys(item, spec, aliases=False)
     assert unknown_keys('not a dict', spec) == []
 

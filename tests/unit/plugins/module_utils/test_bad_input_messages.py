@@ -78,6 +78,17 @@ def test_daemon_fixed_cidr_outside_bip_names_the_fix():
                                     'give a fixed-cidr inside 10.240.5.0/24'])
 
 
+@pytest.mark.parametrize('options, fragments', [
+    ({'bip': 'abc'}, ["daemon.json key 'bip'", "'abc' is not valid", 'e.g. 172.26.0.1/16']),
+    ({'fixed-cidr': 'ten/24'}, ["daemon.json key 'fixed-cidr'", 'is not valid', 'e.g. 172.26.0.0/24']),
+    ({'dns': ['resolver']}, ["daemon.json key 'dns'", 'is not valid', 'e.g. [10.0.0.53]']),
+])
+def test_daemon_value_that_does_not_parse_names_a_valid_one(options, fragments):
+    problems = dc.validate(options, options, engine_version='26.1.5', swarm_active=False, allow_insecure_tcp=False,
+                           allow_unknown_keys=False)
+    only_problem_holding(problems, fragments)
+
+
 class RefusingFilters(FakeAPI):
     def networks(self, filters=None):  # pylint: disable=arguments-differ
         if filters:
