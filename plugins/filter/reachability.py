@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.netfleet.docker.plugins.plugin_utils import reach_gateway, reach_sample
+from ansible_collections.netfleet.docker.plugins.plugin_utils import reach_gateway, reach_sample, verify_mtu as mtus
 
 REACH = 'reach'
 ISOLATED = 'isolated'
@@ -45,19 +45,22 @@ def _subnets(network):
     return [pool['subnet'] for pool in pools if pool.get('subnet') and ':' not in pool['subnet']]
 
 
-def _target(network):
+def _target(network, default_mtu=0):
+    mtu, mtu_why = mtus.expected_mtu(network, default_mtu)
     return dict(name=network['name'], driver=network.get('driver'), scope=network.get('scope'),
                 internal=bool(network.get('internal')), gateway_mode=reach_gateway.gateway_mode(network),
-                subnets=_subnets(network))
+                subnets=_subnets(network), mtu=mtu, mtu_why=mtu_why)
 
 
-def verify_targets(host_networks, fleet_networks=None, label='netfleet.managed', declared=None, names=None):
+def verify_targets(host_networks, fleet_networks=None, label='netfleet.managed', declared=None, names=None,
+                   default_mtu=0):
     """The networks one host probes.
 
     ``names`` (verify_networks) replaces both the label and the declared overlays. Otherwise: the host's
     networks with ``label``, and the declared overlays (``overlay_networks``) that exist on some host
     of the fleet (a worker lists a swarm overlay only once something attaches there). A declared overlay
-    no host has is not this run's: it is not probed.
+    no host has is not this run's: it is not probed. Each target carries the MTU its probes should see
+    (``default_mtu``: the fleet's daemon mtu, expected on bridges without an mtu option; see verify_mtu).
     """
     host_networks, fleet_networks = list(host_networks or []), list(fleet_networks or [])
     local = [net for net in host_networks if _probed(net)]
@@ -77,7 +80,7 @@ def verify_targets(host_networks, fleet_networks=None, label='netfleet.managed',
     for name in dict.fromkeys(wanted):
         net = local_by_name.get(name) or fleet_overlays.get(name)
         if net:
-            targets.append(_target(net))
+            targets.append(_target(net, default_mtu))
     return targets
 
 
@@ -112,7 +115,8 @@ def _probe(host, name, address, net):
                 ip=address, name=name, driver=net.get('driver'),
                 multi_host=net.get('driver') in MULTI_HOST_DRIVERS or net.get('scope') in FLEET_SCOPES,
                 fleet_dns=net.get('scope') in FLEET_SCOPES, internal=bool(net.get('internal')),
-                gateway_mode=net.get('gateway_mode'), subnet=_subnet_of(address, net.get('subnets')))
+                gateway_mode=net.get('gateway_mode'), subnet=_subnet_of(address, net.get('subnets')),
+                mtu=net.get('mtu'), mtu_why=net.get('mtu_why'))
 
 
 def _registered_lines(host_vars, register):
@@ -127,7 +131,7 @@ def reach_observations(hosts, hostvars, register='verify_run'):
     for host in hosts:
         for line in _registered_lines(hostvars.get(host) if isinstance(hostvars, Mapping) else None, register):
             parts = line.split()
-            if len(parts) == 3:
+            if len(parts) == 3 and '>' in parts[0]:   # the probes' 'mtu <container> <value>' lines are not pairs
                 seen[parts[0]] = dict(ping=parts[1] == '1', dns=parts[2] == '1')
     return seen
 
@@ -317,7 +321,21 @@ def reach_matrix(plan, observations, table=True):
     return dict(cells=cells, mismatches=mismatches, table=lines, ok=not mismatches)
 
 
+def verify_mtu(result, probes, hosts, hostvars, register='verify_run'):
+    """The reach_matrix result with ``mtu``: every probe's MTU (its ``mtu <container> <value>`` line in the
+    registered probe run) against its network's expected MTU; ``ok`` is false on any MTU mismatch."""
+    if not isinstance(result, Mapping) or 'cells' not in result:
+        raise AnsibleFilterError('verify_mtu needs the output of reach_matrix, not %r' % (type(result).__name__,))
+    lines = []
+    for host in hosts or []:
+        lines.extend(_registered_lines(hostvars.get(host) if isinstance(hostvars, Mapping) else None, register))
+    verdict = mtus.check(probes, mtus.seen_mtus(lines))
+    verdict['lines'] = [mtus.describe(mismatch) for mismatch in verdict['mismatches']]
+    return dict(result, mtu=verdict, ok=bool(result.get('ok')) and verdict['ok'])
+
+
 class FilterModule:
     def filters(self):
         return dict(reach_plan=reach_plan, reach_matrix=reach_matrix, verify_targets=verify_targets,
-                    verify_probes=verify_probes, reach_observations=reach_observations, verify_routes=verify_routes)
+                    verify_probes=verify_probes, reach_observations=reach_observations, verify_routes=verify_routes,
+                    verify_mtu=verify_mtu)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from html import escape
 
+from ansible_collections.netfleet.docker.plugins.plugin_utils import verify_mtu
+
 PALETTE = ('#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#ff7f0e', '#393b79')
 VERDICT_COLOURS = dict(pass_='#1a7f37', fail='#cf222e', unchecked='#6e7781')
 BOX_WIDTH, BOX_GAP, LINE, HEADER = 300, 24, 22, 30
@@ -103,15 +105,16 @@ def _network_table(summary):
     colours = dict((n['name'], _colour(i)) for i, n in enumerate(summary['networks']))
     rows = ['<table id="networks"><tr><th>network</th><th>driver</th><th>gateway mode</th><th>hosts</th>'
             '<th>subnets</th><th>pairs</th><th>as expected</th><th>mismatches</th><th>not checkable</th>'
-            '<th>verdict</th></tr>']
+            '<th>MTU mismatches</th><th>verdict</th></tr>']
     for net in summary['networks']:
         subnets = ', '.join(sorted(set(s for s in net['subnets'].values() if s))) or '-'
         rows.append('<tr class="%s"><td><span class="chip" style="background:%s"></span>%s</td><td>%s</td><td>%s</td>'
                     '<td class="num">%d</td><td>%s</td><td class="num">%d</td><td class="num">%d</td>'
-                    '<td class="num">%d</td><td class="num">%d</td><td>%s</td></tr>' % (
+                    '<td class="num">%d</td><td class="num">%d</td><td class="num">%d</td><td>%s</td></tr>' % (
                         net['verdict'], colours[net['name']], escape(net['name']), escape(net['driver'] or ''),
                         escape(net.get('gateway_mode') or '-'), len(net['hosts']), escape(subnets), net['pairs'],
-                        net['as_expected'], net['mismatches'], net['unchecked'], _badge(net['verdict'])))
+                        net['as_expected'], net['mismatches'], net['unchecked'], net.get('mtu_mismatches', 0),
+                        _badge(net['verdict'])))
     rows.append('</table>')
     return rows
 
@@ -153,10 +156,29 @@ PAIR_HEADER = ('<tr><th>source</th><th>container</th><th>address</th><th>target<
 
 
 def _failures(summary, probes_by_id):
+    mtu = ['<p class="meta">%s</p>' % escape(verify_mtu.describe(mismatch))
+           for mismatch in (summary.get('mtu') or {}).get('mismatches') or []]
     if not summary['mismatches']:
-        return ['<p id="failures">No mismatch: every checked pair behaved as expected.</p>']
+        return ['<p id="failures">No mismatch: every checked pair behaved as expected.</p>'] + mtu
     return (['<table id="failures">', PAIR_HEADER] + _pair_rows(summary['mismatches'], probes_by_id, 'fail')
-            + ['</table>'])
+            + ['</table>'] + mtu)
+
+
+def _mtu_table(mtu):
+    """Every probe whose MTU differs from its network's, and those verify cannot judge."""
+    mismatches, unchecked = mtu.get('mismatches') or [], mtu.get('unchecked') or []
+    rows = ['<p class="meta">%d probes checked, %d as expected, %d mismatches, %d not checkable.</p>' % (
+        mtu.get('checked', 0), mtu.get('as_expected', 0), len(mismatches), len(unchecked))]
+    if not mismatches and not unchecked:
+        return rows
+    rows.append('<table id="mtu"><tr><th>host</th><th>network</th><th>container</th><th>expected</th><th>seen</th>'
+                '<th>why</th></tr>')
+    for css, entry in [('fail', m) for m in mismatches] + [('', u) for u in unchecked]:
+        rows.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % tuple(
+            [css] + [escape('-' if value is None else str(value)) for value in (
+                entry['host'], entry['network'], entry['container'], entry['expected'], entry['seen'], entry['why'])]))
+    rows.append('</table>')
+    return rows
 
 
 def _all_pairs(plan, cells, probes_by_id, limit):
@@ -183,6 +205,7 @@ def render(summary, plan, result, probes, meta=None, pair_limit=2000):
             '<h2>Fleet</h2>', fleet_svg(summary),
             '<h2>Failures</h2>'] + _failures(summary, probes_by_id)
     body += ['<h2>Networks</h2>'] + _network_table(summary)
+    body += ['<h2>MTU seen in the probes</h2>'] + _mtu_table(summary.get('mtu') or {})
     body += ['<h2>Pairs of networks</h2>'] + _pair_grid(summary)
     body += ['<h2>Pairs</h2>'] + _all_pairs(plan, result.get('cells') or {}, probes_by_id, pair_limit)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>%s</title>'

@@ -6,10 +6,13 @@
 A network's verdict comes from the pairs within it (same-host and cross-host reach or isolation);
 a pair of networks' from the pairs between them (isolation, unless a gateway mode or a rule says
 otherwise). ``pass``: every checked pair as expected; ``fail``: some mismatch; ``unchecked``: no
-pair could be told.
+pair could be told. A probe that sees another MTU than its network should give (``result['mtu']``, from
+verify_mtu) fails its network and its host, and the fleet.
 """
 
 from __future__ import annotations
+
+from ansible_collections.netfleet.docker.plugins.plugin_utils import verify_mtu
 
 PASS = 'pass'
 FAIL = 'fail'
@@ -75,14 +78,29 @@ def summarize(plan, result, probes):
                               (mismatch['target_host'], mismatch['target_network'])):
             if host in hosts and network not in hosts[host]['failing']:
                 hosts[host]['failing'].append(network)
+    mtu = _mtu_failures(result, networks, hosts)
     for name, entry in networks.items():
         entry.update(within.get(name, _tally()))
-        entry['verdict'] = _verdict(entry)
+        entry['verdict'] = FAIL if entry['mtu_mismatches'] else _verdict(entry)
     pairs = [dict(networks=list(names), verdict=_verdict(tally), **tally) for names, tally in sorted(between.items())]
-    total['verdict'] = _verdict(total) if plan else UNCHECKED
+    total['verdict'] = (FAIL if mtu['mismatches'] else _verdict(total)) if plan else UNCHECKED
     return dict(networks=[networks[name] for name in sorted(networks)], network_pairs=pairs,
                 hosts=[hosts[name] for name in sorted(hosts)], total=total,
-                mismatches=list(result.get('mismatches') or []))
+                mismatches=list(result.get('mismatches') or []), mtu=mtu)
+
+
+def _mtu_failures(result, networks, hosts):
+    """The MTU verdict (verify_mtu) counted on its networks and hosts; an empty one without it."""
+    mtu = dict(result.get('mtu') or dict(checked=0, as_expected=0, mismatches=[], unchecked=[]))
+    for entry in networks.values():
+        entry['mtu_mismatches'] = 0
+    for mismatch in mtu.get('mismatches') or []:
+        if mismatch['network'] in networks:
+            networks[mismatch['network']]['mtu_mismatches'] += 1
+        host = hosts.get(mismatch['host'])
+        if host is not None and mismatch['network'] not in host['failing']:
+            host['failing'].append(mismatch['network'])
+    return mtu
 
 
 def _row(cells, widths):
@@ -112,10 +130,24 @@ def summary_lines(summary, mismatches_shown=20):
     hidden = len(summary['mismatches']) - mismatches_shown
     if hidden > 0:
         lines.append('... and %d more mismatches (see the report)' % hidden)
+    lines += _mtu_lines(summary.get('mtu') or {}, mismatches_shown)
     total = summary['total']
     lines.append('%d hosts, %d networks: %d pairs, %d as expected, %d mismatches, %d not checkable: %s' % (
         len(summary['hosts']), len(summary['networks']), total['pairs'], total['as_expected'], total['mismatches'],
         total['unchecked'], total['verdict'].upper()))
+    return lines
+
+
+def _mtu_lines(mtu, shown):
+    """The MTU mismatches (host, network, expected, seen), then the MTU count."""
+    if not mtu.get('checked') and not mtu.get('unchecked'):
+        return []
+    mismatches = mtu.get('mismatches') or []
+    lines = [''] + ['MISMATCH %s' % verify_mtu.describe(mismatch) for mismatch in mismatches[:shown]]
+    if len(mismatches) > shown:
+        lines.append('... and %d more MTU mismatches (see the report)' % (len(mismatches) - shown))
+    lines.append('MTU seen in the probes: %d checked, %d as expected, %d mismatches, %d not checkable' % (
+        mtu.get('checked', 0), mtu.get('as_expected', 0), len(mismatches), len(mtu.get('unchecked') or [])))
     return lines
 
 
@@ -125,6 +157,7 @@ def stats(summary, report=None, mode=None):
     return dict(verify=dict(
         ok=total['verdict'] != FAIL and bool(total['pairs']), verdict=total['verdict'], mode=mode, report=report,
         pairs=total['pairs'], mismatches=total['mismatches'], not_checkable=total['unchecked'],
+        mtu_mismatches=[verify_mtu.describe(mismatch) for mismatch in (summary.get('mtu') or {}).get('mismatches') or []],
         networks=dict((n['name'], n['verdict']) for n in summary['networks']),
         hosts=dict((h['name'], dict(probes=h['probes'], networks=h['networks'], failing=h['failing']))
                    for h in summary['hosts'])))
