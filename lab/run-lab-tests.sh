@@ -51,7 +51,11 @@ LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH flock /tmp/netfleet-outer-en
 # scenario's destroy: default (docker_net on every host) the lab brought up above; ip_forward and macvlan (issue 4) the lab of the environment with a second
 # NIC; swarm (issue 5) 3 trixie hosts; daemon the lab of the environment (both engines); kv
 # bookworm hosts (Docker 20.10: cluster-store); fleet (issue 6) 3 trixie hosts for site.yml.
+# LAB_TEST_SKIP_SCENARIOS: scenarios another stage runs (make test: the controllers stage runs `fleet`
+# on ansible-core 2.18 and 2.21, so this stage leaves it out; site.yml on this venv's controller still
+# runs here through tests/faults and tests/awx).
 for scenario in default ip_forward macvlan swarm firewall rolling daemon kv fleet; do
+  case " ${LAB_TEST_SKIP_SCENARIOS:-} " in *" $scenario "*) step "molecule test -s $scenario: run by another stage (LAB_TEST_SKIP_SCENARIOS)"; continue ;; esac
   step "molecule test -s $scenario"
   if [ -d "extensions/molecule/$scenario" ]; then
     molecule test -s "$scenario" || rc=1
