@@ -62,8 +62,10 @@ class KvBackend(OverlayBackend):
         self.check_host()
         engine = self.connect(self.module)
         resolved = (self.host.underlay or {}).get('address')
+        # the engine's TLS files for the store are in its daemon.json only (docker info does not show them)
+        store_opts = kvstore.engine_store_opts() if preflight.local_engine(self.params) else {}
         try:
-            self.context['kv'] = kvstore.check_engine(engine, self.params, resolved)
+            self.context['kv'] = kvstore.check_engine(engine, self.params, resolved, store_opts)
         except NetfleetError as exc:
             if 'kv' in exc.details:
                 self.context['kv'] = exc.details.pop('kv')

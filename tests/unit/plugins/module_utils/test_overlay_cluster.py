@@ -15,7 +15,7 @@ import json
 import pytest
 
 from ansible_collections.netfleet.docker.plugins.module_utils._common import client
-from ansible_collections.netfleet.docker.plugins.module_utils._overlay import preflight
+from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore, preflight
 from ansible_collections.netfleet.docker.plugins.modules.overlay_cluster import OverlayCluster
 
 from swarm_fakes import (  # noqa: E402 - beside this file (pytest rootdir-relative import)
@@ -35,6 +35,8 @@ def run(monkeypatch):
         return dict(reachable=list(remote), unreachable=[])
 
     monkeypatch.setattr(preflight, 'require_manager_port', manager_port)
+    # the kv backend reads the engine's daemon.json for cluster-store-opts: never this machine's own
+    monkeypatch.setattr(kvstore, 'DAEMON_JSON', '/nonexistent/netfleet-test/daemon.json')
 
     def _run(fake, host_addresses=None, check_mode=False, diff=False, **params):
         addresses = host_addresses if host_addresses is not None else [fake.addr]
@@ -410,7 +412,7 @@ def test_kv_backend_stops_at_the_version_gate_on_23_and_later(run):
 def test_kv_backend_checks_settings_then_the_store(run, monkeypatch):
     from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
     probes = []
-    monkeypatch.setattr(kvstore, 'check_store', lambda url, timeout: probes.append(url) or [dict(v2=True)])
+    monkeypatch.setattr(kvstore, 'check_store', lambda url, timeout, store_opts=None: probes.append(url) or [dict(v2=True)])
     fake = FakeEngine(engine_version='20.10.24', cluster_store='etcd://10.231.0.11:2379')
     failed, result, _module = run(fake, cluster_advertise='eth0:2376', **KV)
     assert failed and "cluster-advertise" in result['msg'] and probes == []
@@ -425,10 +427,26 @@ def test_kv_backend_checks_settings_then_the_store(run, monkeypatch):
 def test_kv_backend_reports_the_engine_settings_when_the_store_does_not_answer(run, monkeypatch):
     from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
 
-    def unreachable(url, timeout):
+    def unreachable(url, timeout, store_opts=None):
         raise kvstore.KVError('the KV store at 10.231.0.11:2379 does not answer')
 
     monkeypatch.setattr(kvstore, 'check_store', unreachable)
     fake = FakeEngine(engine_version='20.10.24', cluster_store='etcd://10.231.0.11:2379')
     failed, result, _module = run(fake, **KV)
     assert failed and 'does not answer' in result['msg'] and result['kv']['cluster_store'] == KV['cluster_store']
+
+
+def test_kv_backend_asks_the_store_with_the_engines_tls_files(run, monkeypatch, tmp_path):
+    """cluster-store-opts in the engine's daemon.json (kv_store_tls): the store is asked with those files."""
+    daemon_json = tmp_path / 'daemon.json'
+    opts = {'kv.cacertfile': '/etc/netfleet/etcd-tls/ca.pem', 'kv.certfile': '/etc/netfleet/etcd-tls/host.pem',
+            'kv.keyfile': '/etc/netfleet/etcd-tls/host-key.pem'}
+    daemon_json.write_text(json.dumps({'cluster-store': KV['cluster_store'], 'cluster-store-opts': opts}))
+    monkeypatch.setattr(kvstore, 'DAEMON_JSON', str(daemon_json))
+    seen = []
+    monkeypatch.setattr(kvstore, 'check_store',
+                        lambda url, timeout, store_opts=None: seen.append(store_opts) or [dict(v2=True)])
+    fake = FakeEngine(engine_version='20.10.24', cluster_store='etcd://10.231.0.11:2379')
+    failed, result, _module = run(fake, **KV)
+    assert not failed and result['changed'] is False
+    assert seen == [opts]
