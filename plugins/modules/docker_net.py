@@ -281,7 +281,10 @@ options:
         dict with C(container) and any of C(ipv4_address), C(ipv6_address), C(aliases), C(links)
         (C(name) or C(name:alias)), C(driver_opts), C(mac_address), C(gw_priority), C(interface_name),
         C(sysctls).
-      - C(mac_address) (API 1.44 / Docker 25.0) is the endpoint's MAC address.
+      - C(mac_address) (API 1.44 / Docker 25.0) is the endpoint's MAC address, compared and kept by a recreate.
+        The engine takes a MAC only when the container is created (C(docker run --network NAME --mac-address MAC))
+        and ignores one given on network connect (moby/moby#48192), so a C(mac_address) the endpoint does not
+        have already is refused before anything changes.
       - C(gw_priority) (Docker 28.0) - a whole number; of a container's networks, the one with the highest
         gives the container its default gateway. Sent to the Engine API directly (the Docker SDK has no such
         parameter).

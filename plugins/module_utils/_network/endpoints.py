@@ -196,6 +196,22 @@ def endpoint_changes(request: Mapping[str, Any], current: Mapping[str, Any]) -> 
     return changes
 
 
+def mac_problems(request: Optional[Mapping[str, Any]], have: Optional[Mapping[str, Any]], network_owner: str) -> List[str]:
+    """A mac_address the endpoint does not have already: connecting cannot give it.
+
+    The engine ignores MacAddress on POST /networks/{id}/connect (moby/moby#48192; measured on
+    Docker 26.1 and 28.5: a running container gets a MAC of the engine's choosing, a stopped one a new
+    one when it starts), so such a request would be "changed" on every run and never converge.
+    """
+    wanted = (request or {}).get('mac_address')
+    if not wanted or (have or {}).get('mac_address') == wanted:
+        return []
+    return ["%s: container %s: mac_address %s cannot be set by connecting the container, because the engine "
+            "ignores a MAC address given on network connect (moby/moby#48192) and picks its own; give the MAC "
+            "when the container is created (docker run --network NAME --mac-address MAC) and list the same "
+            "mac_address here to keep it" % (network_owner, request['container'], wanted)]
+
+
 def connect_kwargs(endpoint: Mapping[str, Any], with_mac: bool = False) -> Dict[str, Any]:
     """Arguments for APIClient.connect_container_to_network that recreate the endpoint."""
     kwargs = dict(

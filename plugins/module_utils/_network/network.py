@@ -20,7 +20,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils._network import ip
 from ansible_collections.netfleet.docker.plugins.module_utils._common.client import (
     EngineError, api_error_text, is_conflict, unreachable_message)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.endpoints import (
-    connect_endpoint, endpoint_changes, request_as_endpoint, restore_problems, snapshot)
+    connect_endpoint, endpoint_changes, mac_problems, request_as_endpoint, restore_problems, snapshot)
 from ansible_collections.netfleet.docker.plugins.module_utils._network.network_spec import (
     PREDEFINED_NETWORKS, create_body, diff_views, gate_problems, ingress_conflicts, inspected_view,
     network_address_space, target_problems,
@@ -288,6 +288,7 @@ class NetworkManager:
         for name, request in sorted(desired.connected.items()):
             endpoint = _new_endpoint(request, containers[name])
             problems.extend(restore_problems(endpoint, target['ipam']['config'], desired.owner))
+            problems.extend(mac_problems(request, None, desired.owner))
             steps.append(NetworkOp('connect', endpoint))
         return replace(plan, action=CREATED, target=target, steps=tuple(steps)), problems
 
@@ -311,9 +312,11 @@ class NetworkManager:
                 continue
             request = requests.get(endpoint['container'])
             restore.append(request_as_endpoint(request, endpoint) if request else endpoint)
+            problems.extend(mac_problems(request, endpoint, desired.owner))
         for name, request in sorted(requests.items()):
             if name not in current_names:
                 restore.append(_new_endpoint(request, containers[name]))
+                problems.extend(mac_problems(request, None, desired.owner))
         for endpoint in restore:
             problems.extend(restore_problems(endpoint, target['ipam']['config'], desired.owner))
         steps = ([NetworkOp('disconnect', e) for e in current] + [NetworkOp('remove'), NetworkOp('create')]
@@ -331,12 +334,14 @@ class NetworkManager:
             have = current_by_name.get(name)
             if have is None:
                 endpoint = _new_endpoint(request, containers[name])
+                problems.extend(mac_problems(request, None, desired.owner))
                 steps.append(NetworkOp('connect', endpoint))
                 changes.append(dict(path='connected[%s]' % name, wanted='connected', actual=None))
             else:
                 differences = endpoint_changes(request, have)
                 if not differences:
                     continue
+                problems.extend(mac_problems(request, have, desired.owner))
                 endpoint = request_as_endpoint(request, have)
                 steps.extend([NetworkOp('disconnect', have), NetworkOp('connect', endpoint)])
                 changes.extend(differences)

@@ -168,6 +168,10 @@ def _bridge_option_problems(options: Mapping[str, Any], view: Mapping[str, Any],
         if key in GATEWAY_MODE_OPTIONS and text not in GATEWAY_MODES:
             problems.append("%s: %s '%s' is not a gateway mode; use one of %s"
                             % (owner, key, text, ', '.join(GATEWAY_MODES)))
+        elif key in GATEWAY_MODE_OPTIONS and text == 'isolated' and not view.get('internal'):
+            # Docker 28 refuses it only at create time (HTTP 500), after earlier networks of a batch changed.
+            problems.append("%s: %s 'isolated' needs an internal network (the engine refuses it otherwise); "
+                            "add internal: true, or use another gateway mode" % (owner, key))
         elif key == 'trusted_host_interfaces':
             problems.extend(_interface_problems(text, owner))
     return problems

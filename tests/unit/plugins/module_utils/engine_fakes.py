@@ -160,7 +160,7 @@ class StatefulAPI(RecordingAPI):
         if url.endswith('/connect'):
             return result
         pools = [(pool['Subnet'], pool.get('Gateway')) for pool in data['IPAM']['Config']]
-        more = dict((key, data[key]) for key in ('EnableIPv4', 'Ingress') if key in data)
+        more = dict((key, data[key]) for key in ('EnableIPv4', 'Ingress', 'Internal') if key in data)
         self._networks.append(network(data['Name'], pools, driver=data['Driver'], Id=result['Id'],
                                       Labels=dict(data['Labels']), Options=dict(data.get('Options') or {}),
                                       EnableIPv6=data['EnableIPv6'], **more))

@@ -156,7 +156,7 @@ def test_routed_gateway_mode_on_27():
     ('nat-unprotected', V27, 'needs Docker API 1.48 (Docker 28.0) or later'),
 ])
 def test_gateway_modes_refused_on_older_engines(mode, version, needed):
-    out = run(FakeAPI(**version), name='g', gateway_mode_ipv6=mode)
+    out = run(FakeAPI(**version), name='g', gateway_mode_ipv6=mode, internal=True)
     assert out.failed and out.result['changed'] is False
     assert "option 'gateway_mode_ipv6: %s' of network 'g' %s" % (mode, needed) in out.result['msg']
 
@@ -164,7 +164,7 @@ def test_gateway_modes_refused_on_older_engines(mode, version, needed):
 def test_isolated_and_trusted_interfaces_on_28_5_order_of_interfaces_does_not_matter():
     api = StatefulAPI(**V285)
     args = dict(name='iso', gateway_mode_ipv4='isolated', gateway_mode_ipv6='nat-unprotected', enable_ipv6=True,
-                trusted_host_interfaces=['eth1', 'eth2'], ipam=pools('10.31.0.0/24', 'fd00:31::/64'))
+                internal=True, trusted_host_interfaces=['eth1', 'eth2'], ipam=pools('10.31.0.0/24', 'fd00:31::/64'))
     run(api, **args)
     assert posts(api)[0]['Options'] == {GW4: 'isolated', GW6: 'nat-unprotected', TRUSTED: 'eth1:eth2'}
     reordered = dict(args)
@@ -203,6 +203,11 @@ BAD_INPUT = [
     (dict(gateway_mode_ipv4='masquerade'),
      ["gateway_mode_ipv4 'masquerade' is not a gateway mode", 'use one of nat, routed, nat-unprotected, isolated']),
     (dict(driver_options={GW6: 'Routed'}), ["gateway_mode_ipv6 'Routed' is not a gateway mode"]),
+    # Docker 28.5 answers a create of an isolated, non-internal bridge with HTTP 500 (lab, forky)
+    (dict(gateway_mode_ipv4='isolated'),
+     ["gateway_mode_ipv4 'isolated' needs an internal network", 'add internal: true']),
+    (dict(gateway_mode_ipv6='isolated', internal=False, enable_ipv6=True, ipam=pools('fd00:1::/64')),
+     ["gateway_mode_ipv6 'isolated' needs an internal network"]),
     (dict(trusted_host_interfaces=[]), ['trusted_host_interfaces names no interface', 'e.g. [eth1]']),
     (dict(trusted_host_interfaces=['', ' ']), ['trusted_host_interfaces names no interface']),
     (dict(trusted_host_interfaces=['eth1', 'a/b']), ["trusted_host_interfaces has 'a/b', not an interface name"]),
@@ -265,14 +270,14 @@ def _connect_args(api):
 def test_endpoint_settings_on_create_and_second_run():
     app = container('app')
     api = StatefulAPI(containers=[app], **V285)
-    endpoint = dict(container='app', ipv4_address='10.40.0.10', gw_priority=10, mac_address='02:42:0A:28:00:0A',
+    endpoint = dict(container='app', ipv4_address='10.40.0.10', gw_priority=10,
                     interface_name='eth5', sysctls={'net.ipv4.conf.IFNAME.forwarding': 0, 'net.ipv6.conf.IFNAME.accept_ra': 2})
     args = dict(name='ep', ipam=pools('10.40.0.0/24'), connected=[endpoint])
     out = run(api, **args)
     assert not out.failed, out.result
     [(kind, container_id, config)] = _connect_args(api)
     assert kind == 'connect-post' and container_id == app['Id']
-    assert config['GwPriority'] == 10 and config['MacAddress'] == '02:42:0a:28:00:0a'
+    assert config['GwPriority'] == 10 and 'MacAddress' not in config
     assert config['IPAMConfig'] == dict(IPv4Address='10.40.0.10')
     assert config['DriverOpts'] == {IFNAME: 'eth5',
                                     SYSCTLS: 'net.ipv4.conf.IFNAME.forwarding=0,net.ipv6.conf.IFNAME.accept_ra=2'}
@@ -282,11 +287,33 @@ def test_endpoint_settings_on_create_and_second_run():
         NetworkID=new_id, IPAMConfig=dict(IPv4Address='10.40.0.10'), Aliases=[app['Id'][:12]], Links=None,
         DriverOpts=config['DriverOpts'], MacAddress='02:42:0a:28:00:0a', GwPriority=10, IPAddress='10.40.0.10')
     second_run_unchanged(api, **args)
+    # the MAC the endpoint has, asked for (written any case): kept, nothing to do
+    with_mac = dict(args)
+    with_mac['connected'] = [dict(endpoint, mac_address='02:42:0A:28:00:0A')]
+    second_run_unchanged(api, **with_mac)
     again = run(FakeAPI(api._networks, [app], **V285), check_mode=True, name='ep',
                 connected=[dict(endpoint, gw_priority=20, sysctls={'net.ipv4.conf.IFNAME.forwarding': 1})])
     record = again.result['networks'][0]
     assert record['action'] == 'endpoints-changed'
     assert record['changes'] == ['connected[app].gw_priority', 'connected[app].sysctls']
+
+
+@pytest.mark.parametrize('case', ['new network', 'connect', 'reconnect', 'recreate'])
+def test_a_mac_the_endpoint_does_not_have_is_refused_before_any_write(case):
+    # The engine ignores MacAddress on network connect (moby/moby#48192; lab: Docker 26.1 and 28.5 pick
+    # their own): before this check the module connected, reported changed, and did so on every run.
+    have = dict(ip='10.42.0.5', mac='02:42:0a:2a:00:05')
+    app = container('app', networks=dict(mac=have) if case in ('reconnect', 'recreate') else None)
+    nets = [] if case == 'new network' else [network('mac', [('10.42.0.0/24', '10.42.0.1')])]
+    args = dict(name='mac', ipam=pools('10.42.0.0/24'),
+                connected=[dict(container='app', mac_address='02:42:0a:2a:00:99')])
+    if case == 'recreate':
+        args['labels'] = dict(v='2')
+    out = run(FakeAPI(nets, containers=[app], **V285), **args)
+    assert out.failed and out.result['changed'] is False
+    assert "network 'mac': container app: mac_address 02:42:0a:2a:00:99 cannot be set by connecting" \
+        in out.result['msg']
+    assert 'moby/moby#48192' in out.result['msg'] and '--mac-address' in out.result['msg']
 
 
 def test_recreate_restores_gw_priority_ifname_sysctls_and_mac_exactly():
