@@ -87,7 +87,8 @@ class Lab:
         self.log = log
         self.hosts = {}     # name -> host vars from lab/inventory.yml
         self.group_vars = {}
-        self.script = open(os.path.join(FLEET, 'host-state.sh')).read()
+        with open(os.path.join(FLEET, 'host-state.sh')) as handle:
+            self.script = handle.read()
 
     def labctl(self, action, count=None):
         env = dict(os.environ)
@@ -228,8 +229,12 @@ class Stack:
             handle.write(result.stdout + result.stderr)
         if result.returncode != 0:
             raise BenchError('%s %s: exit %s\n%s' % (self.name, tag, result.returncode, tail(result)))
-        tasks = json.load(open(counts_path)) if os.path.exists(counts_path) else {}
-        return dict(seconds=seconds, tasks=tasks, ssh=ssh_counts(ssh_log, addresses))
+        counts = {}
+        if os.path.exists(counts_path):
+            with open(counts_path) as handle:
+                counts = json.load(handle)
+        return dict(seconds=seconds, tasks=counts.get('hosts', {}), slowest_tasks=counts.get('tasks', [])[:15],
+                    ssh=ssh_counts(ssh_log, addresses))
 
 
 def address_in(word):
@@ -266,8 +271,17 @@ def changed_hosts(figure):
 
 
 def state_lines(text):
-    """host-state.sh state, minus what legitimately differs between two swarms (nothing so far)."""
+    """The lines of host-state.sh state."""
     return [line for line in text.splitlines() if line.strip()]
+
+
+def check_reset(states):
+    """After a reset: no swarm, no network but Docker's own, daemon.json without the declared keys."""
+    for name, text in states.items():
+        lines = state_lines(text)
+        if not any(line.startswith('swarm inactive') for line in lines) or any(line.startswith('network ') for line in lines) \
+                or not any(line == 'daemon.json {"bip": null, "default-address-pools": null}' for line in lines):
+            raise BenchError('the reset left %s not clean: %s' % (name, lines))
 
 
 class Bench:
@@ -277,7 +291,7 @@ class Bench:
         empty = os.path.join(WORK, 'no-collections')
         os.makedirs(empty, exist_ok=True)
         self.stacks = dict(
-            site=Stack('site', os.path.join(ROOT, '.venv'), os.path.join(ROOT, 'playbooks', 'site.yml'),
+            site=Stack('site', os.path.join(ROOT, args.site_venv), os.path.join(ROOT, 'playbooks', 'site.yml'),
                        link_collection(), args.forks),
             incumbent=Stack('incumbent', os.path.join(ROOT, '.venv-bench'), os.path.join(FLEET, 'incumbent.yml'),
                             empty, args.forks))
@@ -290,7 +304,7 @@ class Bench:
     def cycle(self, size, rep, stack, inventory):
         """Reset every host, first converge, nothing to change; checked, then recorded."""
         reset_start = time.monotonic()
-        self.lab.on_hosts('reset')
+        check_reset(self.lab.on_hosts('reset'))
         reset_seconds = time.monotonic() - reset_start
         addresses = self.lab.address_to_host()
         figures = {}
@@ -377,6 +391,8 @@ def summarize(runs, sizes):
                 figure = dict(runs=[round(entry['seconds'], 2) for entry in chosen],
                               seconds=median([entry['seconds'] for entry in chosen]))
                 figure['seconds_per_host'] = figure['seconds'] / size
+                typical = min(chosen, key=lambda entry: abs(entry['seconds'] - figure['seconds']))
+                figure['slowest_tasks'] = typical.get('slowest_tasks', [])
                 for source, key in (('ssh', 'round_trips'), ('ssh', 'module_runs'), ('ssh', 'transfers'),
                                     ('tasks', 'on_host'), ('tasks', 'controller'), ('tasks', 'skipped')):
                     pairs = [per_host(entry, source, key) for entry in chosen]
@@ -466,8 +482,15 @@ def report_lines(data):
     lines += time_table(data['summary'], sizes)
     lines += ['', 'Work per host (mean over the hosts, median over the repetitions):', '']
     lines += count_table(data['summary'], sizes)
+    largest = max(sizes)
+    for stack in STACKS:
+        slowest = (data['summary'].get('%d/%s/unchanged' % (largest, stack)) or {}).get('slowest_tasks', [])[:5]
+        if slowest:
+            lines += ['', 'Where the nothing-to-change run of %s goes, %d hosts (task start to the next task\'s start, '
+                      'summed by name; the 5 slowest):' % ('site.yml' if stack == 'site' else 'the incumbent', largest), '']
+            lines += ['- %s: %.2f s' % (name, seconds) for name, seconds in slowest]
     lines += ['', 'Lab bring-up: %s. Whole run: %.0f s.' % (
-        ', '.join('%d hosts %.0f s' % (size, seconds) for size, seconds in sorted(data['lab_up_s'].items())) or '-',
+        ', '.join('%d hosts %.0f s' % (int(size), seconds) for size, seconds in sorted(data['lab_up_s'].items())) or '-',
         data['duration_s'])]
     if data['errors']:
         lines += ['', 'Runs that failed (excluded from the figures):', '']
@@ -498,6 +521,9 @@ def parse_args(argv):
     parser.add_argument('--reps', type=int, default=int(os.environ.get('BENCH_FLEET_REPS') or 3),
                         help='repetitions per size and stack (default $BENCH_FLEET_REPS or 3)')
     parser.add_argument('--forks', type=int, default=16, help='ansible forks, both stacks (default 16: every host at once)')
+    parser.add_argument('--site-venv', default='.venv',
+                        help="the venv whose ansible-core runs site.yml (default .venv; e.g. .venv-core218 for the "
+                             "incumbent's ansible-core 2.18, to take the controller version out of the comparison)")
     parser.add_argument('--no-docs', action='store_true', help='do not refresh docs/benchmarks.md')
     parser.add_argument('--quiet', action='store_true')
     args = parser.parse_args(argv)

@@ -4,11 +4,13 @@
 """Task results per host, for `make bench-fleet` (benchmarks/run_fleet_bench.py).
 
 Enabled with ANSIBLE_CALLBACKS_ENABLED=fleet_counts and ANSIBLE_CALLBACK_PLUGINS=benchmarks/fleet/callback_plugins;
-writes {host: {ok, changed, skipped, failed, unreachable, on_host, controller}} as JSON to the file named by
-FLEET_BENCH_COUNTS when the playbook ends. A looped task counts once per item. `on_host` counts results of
+writes {"hosts": {host: {ok, changed, skipped, failed, unreachable, on_host, controller}}, "tasks": [[task,
+seconds], ...]} as JSON to the file named by FLEET_BENCH_COUNTS when the playbook ends. A looped task counts once per item. `on_host` counts results of
 tasks whose action runs something on the host (a module, or an action plugin such as template that runs
 several); `controller` counts results of actions that never leave the controller (set_fact, assert, debug,
-group_by, include_*, meta...). Skipped results are in neither: nothing ran.
+group_by, include_*, meta...). Skipped results are in neither: nothing ran. A task's seconds run from its start
+to the next task's start (the linear strategy runs each task on every host before the next), summed by name:
+where a run's wall time goes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +19,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -46,6 +49,8 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self.counts = {}
+        self.task_seconds = {}
+        self.current = None     # (task name, start)
 
     def _host(self, result):
         name = result._host.get_name()  # pylint: disable=protected-access
@@ -87,8 +92,24 @@ class CallbackModule(CallbackBase):
     def v2_runner_item_on_skipped(self, result):
         self._count(result, 'skipped')
 
+    def _close_task(self):
+        if self.current:
+            name, start = self.current
+            self.task_seconds[name] = self.task_seconds.get(name, 0.0) + time.monotonic() - start
+        self.current = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close_task()
+        self.current = (task.get_name(), time.monotonic())
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
+
     def v2_playbook_on_stats(self, stats):
+        self._close_task()
         path = os.environ.get('FLEET_BENCH_COUNTS')
         if path:
+            slowest = sorted(self.task_seconds.items(), key=lambda item: -item[1])
             with open(path, 'w') as handle:
-                json.dump(self.counts, handle, indent=1, sort_keys=True)
+                json.dump(dict(hosts=self.counts, tasks=[[name, round(seconds, 3)] for name, seconds in slowest]),
+                          handle, indent=1, sort_keys=True)
