@@ -284,7 +284,10 @@ options:
       - C(mac_address) (API 1.44 / Docker 25.0) is the endpoint's MAC address, compared and kept by a recreate.
         The engine takes a MAC only when the container is created (C(docker run --network NAME --mac-address MAC))
         and ignores one given on network connect (moby/moby#48192), so a C(mac_address) the endpoint does not
-        have already is refused before anything changes.
+        have already is refused before anything changes, and so is a recreate of the network (which reconnects
+        every container) while C(mac_address) is listed. An endpoint whose MAC is not listed gets the MAC the
+        engine picks when a recreate reconnects it (Docker 28 picks a random one; before 28 it derives it from
+        the IPv4 address).
       - C(gw_priority) (Docker 28.0) - a whole number; of a container's networks, the one with the highest
         gives the container its default gateway. Sent to the Engine API directly (the Docker SDK has no such
         parameter).

@@ -196,20 +196,26 @@ def endpoint_changes(request: Mapping[str, Any], current: Mapping[str, Any]) -> 
     return changes
 
 
-def mac_problems(request: Optional[Mapping[str, Any]], have: Optional[Mapping[str, Any]], network_owner: str) -> List[str]:
-    """A mac_address the endpoint does not have already: connecting cannot give it.
+def mac_problems(request: Optional[Mapping[str, Any]], have: Optional[Mapping[str, Any]], network_owner: str,
+                 recreate: bool = False) -> List[str]:
+    """A mac_address that only a connect could give (or, in a recreate, give back): refused.
 
     The engine ignores MacAddress on POST /networks/{id}/connect (moby/moby#48192; measured on
     Docker 26.1 and 28.5: a running container gets a MAC of the engine's choosing, a stopped one a new
-    one when it starts), so such a request would be "changed" on every run and never converge.
+    one when it starts), so a new MAC would be "changed" on every run and never converge, and a recreate
+    (which reconnects every container) would lose the MAC the request asks to keep.
     """
     wanted = (request or {}).get('mac_address')
-    if not wanted or (have or {}).get('mac_address') == wanted:
+    if not wanted or (not recreate and (have or {}).get('mac_address') == wanted):
         return []
-    return ["%s: container %s: mac_address %s cannot be set by connecting the container, because the engine "
-            "ignores a MAC address given on network connect (moby/moby#48192) and picks its own; give the MAC "
-            "when the container is created (docker run --network NAME --mac-address MAC) and list the same "
-            "mac_address here to keep it" % (network_owner, request['container'], wanted)]
+    what = ('the network must be recreated, which reconnects every container, and mac_address %s cannot be '
+            'restored' % wanted) if recreate else 'mac_address %s cannot be set by connecting the container' % wanted
+    fix = ('make the other change when the container can be recreated too (docker run --network NAME '
+           '--mac-address MAC after the network), or drop mac_address to accept the MAC the engine picks'
+           if recreate else 'give the MAC when the container is created (docker run --network NAME --mac-address '
+           'MAC) and list the same mac_address here to keep it')
+    return ["%s: container %s: %s, because the engine ignores a MAC address given on network connect "
+            "(moby/moby#48192) and picks its own; %s" % (network_owner, request['container'], what, fix)]
 
 
 def connect_kwargs(endpoint: Mapping[str, Any], with_mac: bool = False) -> Dict[str, Any]:

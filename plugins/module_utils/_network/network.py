@@ -312,11 +312,11 @@ class NetworkManager:
                 continue
             request = requests.get(endpoint['container'])
             restore.append(request_as_endpoint(request, endpoint) if request else endpoint)
-            problems.extend(mac_problems(request, endpoint, desired.owner))
+            problems.extend(mac_problems(request, endpoint, desired.owner, recreate=True))
         for name, request in sorted(requests.items()):
             if name not in current_names:
                 restore.append(_new_endpoint(request, containers[name]))
-                problems.extend(mac_problems(request, None, desired.owner))
+                problems.extend(mac_problems(request, None, desired.owner, recreate=True))
         for endpoint in restore:
             problems.extend(restore_problems(endpoint, target['ipam']['config'], desired.owner))
         steps = ([NetworkOp('disconnect', e) for e in current] + [NetworkOp('remove'), NetworkOp('create')]

@@ -298,21 +298,33 @@ def test_endpoint_settings_on_create_and_second_run():
     assert record['changes'] == ['connected[app].gw_priority', 'connected[app].sysctls']
 
 
-@pytest.mark.parametrize('case', ['new network', 'connect', 'reconnect', 'recreate'])
-def test_a_mac_the_endpoint_does_not_have_is_refused_before_any_write(case):
+MAC_CASES = [
+    # case, MAC asked for, what the message says
+    ('new network', '02:42:0a:2a:00:99', 'mac_address 02:42:0a:2a:00:99 cannot be set by connecting'),
+    ('connect', '02:42:0a:2a:00:99', 'mac_address 02:42:0a:2a:00:99 cannot be set by connecting'),
+    ('reconnect', '02:42:0a:2a:00:99', 'mac_address 02:42:0a:2a:00:99 cannot be set by connecting'),
+    ('recreate', '02:42:0a:2a:00:99', 'the network must be recreated, which reconnects every container, and '
+                                      'mac_address 02:42:0a:2a:00:99 cannot be restored'),
+    # the MAC the endpoint has: a recreate would lose it (lab: 26.1 and 28.5 gave another MAC back)
+    ('recreate', '02:42:0a:2a:00:05', 'the network must be recreated, which reconnects every container, and '
+                                      'mac_address 02:42:0a:2a:00:05 cannot be restored'),
+]
+
+
+@pytest.mark.parametrize('case, mac, expected', MAC_CASES)
+def test_a_mac_only_a_connect_could_give_is_refused_before_any_write(case, mac, expected):
     # The engine ignores MacAddress on network connect (moby/moby#48192; lab: Docker 26.1 and 28.5 pick
-    # their own): before this check the module connected, reported changed, and did so on every run.
+    # their own): before this check the module connected, reported changed, and did so on every run, and a
+    # recreate lost a MAC the task asked to keep.
     have = dict(ip='10.42.0.5', mac='02:42:0a:2a:00:05')
     app = container('app', networks=dict(mac=have) if case in ('reconnect', 'recreate') else None)
     nets = [] if case == 'new network' else [network('mac', [('10.42.0.0/24', '10.42.0.1')])]
-    args = dict(name='mac', ipam=pools('10.42.0.0/24'),
-                connected=[dict(container='app', mac_address='02:42:0a:2a:00:99')])
+    args = dict(name='mac', ipam=pools('10.42.0.0/24'), connected=[dict(container='app', mac_address=mac)])
     if case == 'recreate':
         args['labels'] = dict(v='2')
     out = run(FakeAPI(nets, containers=[app], **V285), **args)
     assert out.failed and out.result['changed'] is False
-    assert "network 'mac': container app: mac_address 02:42:0a:2a:00:99 cannot be set by connecting" \
-        in out.result['msg']
+    assert "network 'mac': container app: " + expected in out.result['msg']
     assert 'moby/moby#48192' in out.result['msg'] and '--mac-address' in out.result['msg']
 
 
