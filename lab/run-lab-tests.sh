@@ -40,6 +40,9 @@ if ! LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH "${LABCTL[@]}" up; then
   if ! { "${LABCTL[@]}" down && LAB_IMAGES=$PYTEST_IMAGES LAB_SWITCH=$PYTEST_SWITCH "${LABCTL[@]}" up; }; then rc=1; exit; fi
 fi
 
+step "bad input on one lab host (tests/lab/bad_input: every row refused clearly, the host as it was)"
+.venv/bin/ansible-playbook -i lab/inventory.yml tests/lab/bad_input/bad_input.yml || rc=1
+
 step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
 # tests/lab compares the whole outer engine before and after: it holds the outer-engine lock so
 # nothing else (make test's controller integration runs beside this stage) changes it meanwhile.
