@@ -131,3 +131,18 @@ def test_default_mtu_reaches_bridge_networks_that_name_none():
     assert [item.get('mtu') for item in with_default_mtu(items, 1400)] == [1400, 9000, None, None, None]
     assert with_default_mtu(items, 0) == items
     assert with_default_mtu(items, '0') == items and with_default_mtu(items, '1400')[0]['mtu'] == 1400
+
+
+class _CostlyToCopy(dict):
+    """Stands for ansible-core 2.19's lazy containers: a deep copy copies the host's every variable."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError('deep-copied a lazy container')
+
+
+def test_requests_validated_as_plain_data_never_deep_copying_the_callers_containers():
+    subnet = _CostlyToCopy(subnet='10.5.0.0/24', gateway='10.7.0.1')
+    items = [_CostlyToCopy(name='c', ipam=_CostlyToCopy(config=[subnet]), labels=_CostlyToCopy(tier='web'))]
+    macvlan = [_CostlyToCopy(name='m', parent='eth1', ipam=_CostlyToCopy(config=(subnet,)))]
+    problems = network_item_problems(items, macvlan, _CostlyToCopy(ipv4=True))
+    assert len(problems) == 1 and "'c'" in problems[0] and 'outside the subnet' in problems[0]
