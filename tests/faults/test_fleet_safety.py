@@ -312,6 +312,7 @@ def test_first_manager_drift_stops_every_host_with_its_reason(converged):
     drifted = [host for host, msg in outcome.fatal.items() if "data_path_port" in msg and "not done because" not in msg]
     assert len(drifted) == 1, outcome.fatal
     first = drifted[0]
+    assert before[first]["swarm"]["cluster"], (first, "is not a manager", before[first]["swarm"])  # managers see it
     say("overlay_data_path_port %d (the swarm has %d): %s refused: %s" % (port + 1, port, first, outcome.fatal[first]))
     for host in fleet["hosts"]:
         assert host in outcome.fatal, (host, outcome.out[-3000:])
