@@ -108,9 +108,8 @@ def networks_on(name):
     """{network: (subnets, netfleet labels)} of the case's networks on a host."""
     found = {}
     for net in NETWORKS:
-        text = on_host(name, "docker network inspect %s 2>/dev/null || true" % net)
-        data = json.loads(text)[0] if text.strip() else None
-        if data:
+        # a missing network: "[]" on stdout and an error on stderr
+        for data in json.loads(on_host(name, "docker network inspect %s 2>/dev/null || true" % net) or "[]"):
             found[net] = ([c["Subnet"] for c in data["IPAM"]["Config"]],
                           dict((k, v) for k, v in (data.get("Labels") or {}).items() if k.startswith("netfleet.")))
     return found
