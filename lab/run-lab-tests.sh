@@ -2,7 +2,8 @@
 # The lab test stage (`make lab-test`; `make test` calls it too):
 #   1. bring the lab up if needed (a mixed fleet: one host of each image, forky, trixie and
 #      bookworm, and a second underlay NIC),
-#   2. pytest tests/lab on it (engine version per image, cgroup v2 on forky, underlay
+#   2. the docker_net integration targets on its engines (tests/lab/engines), then
+#      pytest tests/lab on it (engine version per image, cgroup v2 on forky, underlay
 #      reachability, Ansible over SSH, bad input, up/down leaves the outer engine as it was),
 #   3. molecule test -s default (extensions/molecule/default: converge docker_net on the fleet),
 #      then the other scenarios (molecule test -s swarm: its own 3-host trixie lab, see its molecule.yml),
@@ -42,6 +43,11 @@ fi
 
 step "bad input on one lab host (tests/lab/bad_input: every row refused clearly, the host as it was)"
 .venv/bin/ansible-playbook -i lab/inventory.yml tests/lab/bad_input/bad_input.yml || rc=1
+
+# The docker_net / docker_net_info targets on the lab's engines (issue 15: 28.5, 26.1, 20.10), on the lab
+# that is up, before tests/lab takes it down; each host prints which new options it tested or refused.
+step "docker_net targets on the lab engines (tests/lab/engines/docker_net.yml: forky, trixie, bookworm)"
+ANSIBLE_ROLES_PATH=$ROOT/tests/integration/targets ansible-playbook -i lab/inventory.yml tests/lab/engines/docker_net.yml || rc=1
 
 step "pytest tests/lab (LAB_IMAGES=$PYTEST_IMAGES; the lab is down afterwards)"
 # tests/lab compares the whole outer engine before and after: it holds the outer-engine lock so
