@@ -25,9 +25,6 @@ TRUSTED_INTERFACES_OPTION = 'com.docker.network.bridge.trusted_host_interfaces'
 # Before 28.2 the engine also lists these in Options; EnableIPv4/EnableIPv6 are what count.
 ENABLE_IP_OPTIONS = dict(enable_ipv4='com.docker.network.enable_ipv4', enable_ipv6='com.docker.network.enable_ipv6')
 BRIDGE_ONLY_OPTIONS = dict(GATEWAY_MODE_OPTIONS, trusted_host_interfaces=TRUSTED_INTERFACES_OPTION)
-# Chosen by the engine for each network, never carried into a recreate: the swarm keeps the old
-# network's VXLAN ID until it is released, and an ingress created with it vanished (lab, Docker 28.5).
-ENGINE_ASSIGNED_OPTIONS = frozenset(['com.docker.network.driver.overlay.vxlanid_list'])
 PREDEFINED_NETWORKS = frozenset(['bridge', 'host', 'none', 'ingress', 'docker_gwbridge'])
 GLOBAL_SCOPES = frozenset(['swarm', 'global'])
 
@@ -503,8 +500,7 @@ def target_view(desired: 'DesiredNetwork', actual: Optional[Mapping[str, Any]] =
                     ipam=dict(driver='default', options={}, config=[]))
     else:
         base = dict(actual)
-        base['driver_options'] = dict((key, value) for key, value in actual['driver_options'].items()
-                                      if key not in ENGINE_ASSIGNED_OPTIONS)
+        base['driver_options'] = dict(actual['driver_options'])
         base['labels'] = dict(actual['labels'])
         base['ipam'] = dict(actual['ipam'])
     for key in SCALAR_KEYS:
