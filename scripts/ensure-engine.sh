@@ -6,7 +6,8 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 if "$DOCKER" info >/dev/null 2>&1; then exit 0; fi
 if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then :; else
   echo "ensure-engine: no engine answers; starting dockerd (log: /var/log/netfleet-dockerd.log)"
-  nohup dockerd >/var/log/netfleet-dockerd.log 2>&1 &
+  # its own session: the engine outlives the shell (and process group) that started it
+  setsid nohup dockerd >/var/log/netfleet-dockerd.log 2>&1 < /dev/null &
 fi
 for _ in $(seq 1 60); do
   "$DOCKER" info >/dev/null 2>&1 && { echo "ensure-engine: engine $("$DOCKER" version -f '{{.Server.Version}}') answers"; exit 0; }
