@@ -70,6 +70,8 @@ run_controller() {
   fi
   if [[ $part =~ ^(lab|engine|all)$ ]]; then
     echo "--- controller $name: molecule test -s $CONTROLLER_SCENARIO"
+    # reset: a state left by a run that died says "created", and test would skip the lab's bring-up
+    PATH=$venv/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg "$venv/bin/molecule" reset -s "$CONTROLLER_SCENARIO" >/dev/null 2>&1
     PATH=$venv/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg "$venv/bin/molecule" test -s "$CONTROLLER_SCENARIO" \
       > ".tmp/test-logs/$name-molecule.log" 2>&1 || { rc=1; tail -60 ".tmp/test-logs/$name-molecule.log"; }
   fi
