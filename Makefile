@@ -119,8 +119,16 @@ BENCH_FLEET_SIZES ?= 3 8 16
 BENCH_FLEET_REPS ?= 3
 BENCH_FLEET_ARGS ?=
 
-bench-fleet: deps engine venv $(BENCH_VENV)/.stamp
+bench-fleet: deps engine venv $(BENCH_VENV)/.stamp bench-fleet-lint
 	$(VBIN)/python benchmarks/run_fleet_bench.py --sizes $(BENCH_FLEET_SIZES) --reps $(BENCH_FLEET_REPS) $(BENCH_FLEET_ARGS)
+
+# The incumbent playbook needs community.docker and ansible.posix, which only .venv-bench has (the `ansible`
+# bundle): the lint stage of `make test` excludes it (.ansible-lint) and this lints it, production profile, strict.
+.PHONY: bench-fleet-lint
+bench-fleet-lint: venv $(BENCH_VENV)/.stamp
+	@mkdir -p .tmp && printf 'profile: production\n' > .tmp/lint-bench-fleet.yml
+	ANSIBLE_COLLECTIONS_PATH=$$($(BENCH_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'):$(CURDIR)/.collections \
+	  $(VBIN)/ansible-lint -c .tmp/lint-bench-fleet.yml --strict benchmarks/fleet/incumbent.yml
 
 # --- operator docs (issue 6) ----------------------------------------------------------------
 # `make docs`: docs/*.md (myst-parser) + a page per module, filter and role generated from the
