@@ -12,6 +12,7 @@ and puts the old network back if the new one cannot be created.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -38,6 +39,10 @@ BUILTIN_DRIVERS = frozenset(['bridge', 'overlay', 'macvlan', 'ipvlan', 'host', '
 
 class PlanError(errors.PlanningError):
     """Every problem found while planning a batch; nothing has changed when it is raised."""
+
+
+# Seconds a recreate waits for the swarm to stop listing the ingress network it removed.
+INGRESS_RELEASE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -544,6 +549,8 @@ class NetworkManager:
         elif op.op == 'remove':
             self.engine.call('remove network %s' % plan.name, self.api.remove_network, progress.network_id)
             progress.removed = True
+            if (plan.existing or {}).get('Ingress'):
+                self._wait_until_unlisted(plan.name, progress.network_id)
         elif op.op == 'create':
             progress.network_id = self._create_or_roll_back(plan, progress)
         else:
@@ -553,6 +560,20 @@ class NetworkManager:
                 failures.append('container %s: %s' % (op.endpoint['container'], error))
                 return
         progress.done.append(op.text())
+
+    def _wait_until_unlisted(self, name: str, network_id: Optional[str]) -> None:
+        """Wait (bounded) until the engine no longer lists a removed swarm ingress network.
+
+        The swarm removes ingress asynchronously: created again while the old one is still listed, the new
+        one was gone from the engine afterwards (measured on Docker 28.5). After the bound the create is
+        tried anyway, and fails or succeeds on its own.
+        """
+        deadline = time.monotonic() + INGRESS_RELEASE_SECONDS
+        while time.monotonic() < deadline:
+            listed = self.engine.call('list networks', self.api.networks)
+            if not any(net.get('Id') == network_id or net.get('Name') == name for net in listed or []):
+                return
+            time.sleep(0.5)
 
     def restore_endpoint(self, endpoint: Mapping[str, Any], network_id: str) -> Optional[str]:
         """Connect one recorded endpoint exactly (a journal's too); the engine's error text or None."""

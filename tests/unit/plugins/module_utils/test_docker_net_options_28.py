@@ -368,6 +368,40 @@ def test_ingress_recreated_with_a_new_subnet():
     second_run_unchanged(api, **args)
 
 
+class LingeringIngressAPI(StatefulAPI):
+    """The swarm removes ingress asynchronously: listed for a few polls after its remove returned."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lingering, self.listed_while_lingering = [], 0
+
+    def remove_network(self, network_id):
+        self.lingering = [net for net in self._networks if net['Id'] == network_id]
+        super().remove_network(network_id)
+
+    def networks(self):
+        listed = super().networks()
+        if self.lingering:
+            self.listed_while_lingering += 1
+            listed, self.lingering = listed + self.lingering, self.lingering if self.listed_while_lingering < 2 else []
+        return listed
+
+    def _post_json(self, url, data):
+        assert not self.lingering, 'created while the old ingress was still listed'
+        return super()._post_json(url, data)
+
+
+def test_ingress_recreate_waits_until_the_old_one_is_no_longer_listed(monkeypatch):
+    from ansible_collections.netfleet.docker.plugins.module_utils._network import network as network_module
+    naps = []
+    monkeypatch.setattr(network_module.time, 'sleep', naps.append)
+    api = LingeringIngressAPI([_ingress()], **V285)
+    out = run(api, name='ingress', ingress=True, ipam=pools('10.255.0.0/24'))
+    assert not out.failed, out.result
+    assert api.listed_while_lingering == 2 and naps == [0.5, 0.5]
+    assert [w[0] for w in api.writes] == ['remove', 'post']
+
+
 def test_ingress_created_under_its_own_name_when_none_exists():
     api = StatefulAPI(**V285)
     run(api, name='fleet-ingress', ingress=True, ipam=pools('10.254.0.0/24'))
