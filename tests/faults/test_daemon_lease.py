@@ -20,24 +20,12 @@ import time
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV = os.path.join(REPO, ".venv", "bin")
-INVENTORY = os.path.join(REPO, "lab", "inventory.yml")
+from lab_helpers import INVENTORY, REPO, VENV, on_host, say
+
 LEASE = "/var/lib/netfleet/daemon.lease"
 DAEMON_JSON = "/etc/docker/daemon.json"
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/docker"), reason="no outer docker engine")
-
-
-def say(text):
-    print("  | " + text, flush=True)
-
-
-def on_host(name, script, timeout=60, check=True):
-    p = subprocess.run(["/usr/bin/docker", "exec", name, "sh", "-c", script], capture_output=True, text=True,
-                       timeout=timeout, check=False)
-    assert p.returncode == 0 or not check, "%s: %s%s" % (script, p.stdout, p.stderr)
-    return p.stdout
 
 
 def host_state(name):

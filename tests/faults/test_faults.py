@@ -20,10 +20,8 @@ import time
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV = os.path.join(REPO, ".venv", "bin")
-STATE = os.path.join(REPO, "lab", "state", "lab.json")
-INVENTORY = os.path.join(REPO, "lab", "inventory.yml")
+from lab_helpers import INVENTORY, REPO, VENV, lab_hosts_up, on_host, say
+
 IMAGE = "netfleet/busybox:latest"
 JOURNAL_DIR = "/var/lib/netfleet-faults/journal"  # the suite's own, under a directory it removes
 MARKER = "/run/netfleet-fault-marker"
@@ -32,35 +30,15 @@ SUBNET = "10.77.%d.0/24"
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/docker"), reason="no outer docker engine")
 
 
-def say(text):
-    print("  | " + text, flush=True)
-
-
 @pytest.fixture(scope="module")
 def host():
-    if not os.path.exists(STATE):
-        env = dict(os.environ)
-        for key, value in (("LAB_HOSTS", "2"), ("LAB_IMAGES", "trixie"), ("LAB_SECOND_NIC", "0")):
-            env.setdefault(key, value)
-        p = subprocess.run([os.path.join(VENV, "python"), "lab/labctl.py", "up"], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=900, check=False)
-        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    with open(STATE) as f:
-        hosts = json.load(f)["hosts"]
+    hosts = lab_hosts_up()
     # An engine of 25.0 or later (trixie, forky) restores a MAC on connect; 20.10 cannot.
     name = ([h["name"] for h in hosts if h.get("lab_image") != "bookworm"] or [hosts[0]["name"]])[0]
     say("fault suite on lab host %s" % name)
     on_host(name, "rm -rf %s %s; docker rm -f $(docker ps -aq) >/dev/null 2>&1; docker network prune -f >/dev/null"
             % (os.path.dirname(JOURNAL_DIR), MARKER))
     return name
-
-
-def on_host(name, script, timeout=120, check=True):
-    """A shell script inside the lab host (setup and checks only; the module runs over SSH)."""
-    p = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True,
-                       timeout=timeout, check=False)
-    assert p.returncode == 0 or not check, "%s: %s%s" % (script, p.stdout, p.stderr)
-    return p.stdout
 
 
 def inspect_endpoint(name, container, network):

@@ -31,27 +31,15 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lab_helpers import INVENTORY, REPO, VENV, on_host, say
+
 TREE = os.environ.get("NETFLEET_SAFETY_TREE") or REPO
-VENV = os.path.join(REPO, ".venv", "bin")
-INVENTORY = os.path.join(REPO, "lab", "inventory.yml")
 DAEMON_JSON = "/etc/docker/daemon.json"
 LOGS = os.path.join(tempfile.gettempdir(), "netfleet-safety-logs")  # each playbook's whole output
 FATAL = re.compile(r"^fatal: \[([^\]\s]+)(?: -> [^\]]+)?\]: FAILED! => (\{.*\})\s*$")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/docker"), reason="no outer docker engine")
-
-
-def say(text):
-    print("  | " + text, flush=True)
-
-
-def on_host(name, script, timeout=120, check=True):
-    p = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True,
-                       timeout=timeout, check=False)
-    assert p.returncode == 0 or not check, "%s on %s: %s%s" % (script, name, p.stdout, p.stderr)
-    return p.stdout
 
 
 class Outcome:

@@ -21,28 +21,14 @@ import time
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV = os.path.join(REPO, ".venv", "bin")
-STATE = os.path.join(REPO, "lab", "state", "lab.json")
-INVENTORY = os.path.join(REPO, "lab", "inventory.yml")
+from lab_helpers import INVENTORY, REPO, VENV, lab_hosts_up, on_host, say
+
 GATE, GO = "/run/nfu-at-gate", "/run/nfu-go"
 BLOCK_SSH = "INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset"
 NETWORKS = {"nfu_a": "10.78.1.0/26", "nfu_b": "10.78.1.64/26"}
 LABELS = {"netfleet.managed": "true", "netfleet.test": "unreachable"}
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/docker"), reason="no outer docker engine")
-
-
-def say(text):
-    print("  | " + text, flush=True)
-
-
-def on_host(name, script, timeout=60, check=True):
-    """A shell script inside the lab host through the outer engine (not SSH: it works while SSH is blocked)."""
-    p = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True,
-                       timeout=timeout, check=False)
-    assert p.returncode == 0 or not check, "%s: %s%s" % (script, p.stdout, p.stderr)
-    return p.stdout
 
 
 def clean(names):
@@ -53,15 +39,7 @@ def clean(names):
 
 @pytest.fixture(scope="module")
 def hosts():
-    if not os.path.exists(STATE):
-        env = dict(os.environ)
-        for key, value in (("LAB_HOSTS", "2"), ("LAB_IMAGES", "trixie"), ("LAB_SECOND_NIC", "0")):
-            env.setdefault(key, value)
-        p = subprocess.run([os.path.join(VENV, "python"), "lab/labctl.py", "up"], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=900, check=False)
-        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    with open(STATE) as f:
-        names = [h["name"] for h in json.load(f)["hosts"]][:2]
+    names = [h["name"] for h in lab_hosts_up()][:2]
     assert len(names) == 2, "the case needs two lab hosts: %s" % names
     clean(names)
     yield names
