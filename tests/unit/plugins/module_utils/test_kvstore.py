@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.netfleet.docker.plugins.module_utils._overlay import kvstore
 
 
-def fake_etcd(v2):
+def fake_etcd(v2, tls_context=None):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             if self.path == '/version':
@@ -39,6 +39,9 @@ def fake_etcd(v2):
             pass
 
     server = HTTPServer(('127.0.0.1', 0), Handler)
+    if tls_context is not None:
+        # wrapped before the thread serves: a swap under a running serve_forever raced (handshake timeouts)
+        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server
@@ -145,12 +148,11 @@ def _opts(pki, name, ca='ca'):
 @pytest.fixture
 def etcd_tls(pki):
     """The fake etcd (v2 on) behind TLS that requires a client certificate of the CA (--client-cert-auth)."""
-    server = fake_etcd(True)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(pki / 'server.pem'), str(pki / 'server-key.pem'))
     context.load_verify_locations(cafile=str(pki / 'ca.pem'))
     context.verify_mode = ssl.CERT_REQUIRED
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server = fake_etcd(True, tls_context=context)
     yield '127.0.0.1:%d' % server.server_address[1]
     server.shutdown()
     server.server_close()
