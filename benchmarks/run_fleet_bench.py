@@ -412,19 +412,23 @@ def fmt_ratio(numerator, denominator):
     return '%.1fx' % (numerator / denominator)
 
 
-def time_table(summary, sizes):
-    lines = ['| hosts | run | site.yml | incumbent | incumbent / site.yml | site.yml per host | incumbent per host |',
-             '|' + ' --- |' * 7]
+def measured_rows(summary, sizes):
+    """(size, phase, site.yml's figures, the incumbent's) for every size and phase either stack measured."""
     for size in sizes:
         for phase in PHASES:
             site, inc = summary.get('%d/site/%s' % (size, phase)), summary.get('%d/incumbent/%s' % (size, phase))
-            if not site and not inc:
-                continue
-            site, inc = site or {}, inc or {}
-            lines.append('| %d | %s | %s | %s | %s | %s | %s |' % (
-                size, PHASE_TITLES[phase], fmt(site.get('seconds')), fmt(inc.get('seconds')),
-                fmt_ratio(inc.get('seconds'), site.get('seconds')),
-                fmt(site.get('seconds_per_host')), fmt(inc.get('seconds_per_host'))))
+            if site or inc:
+                yield size, phase, site or {}, inc or {}
+
+
+def time_table(summary, sizes):
+    lines = ['| hosts | run | site.yml | incumbent | incumbent / site.yml | site.yml per host | incumbent per host |',
+             '|' + ' --- |' * 7]
+    for size, phase, site, inc in measured_rows(summary, sizes):
+        lines.append('| %d | %s | %s | %s | %s | %s | %s |' % (
+            size, PHASE_TITLES[phase], fmt(site.get('seconds')), fmt(inc.get('seconds')),
+            fmt_ratio(inc.get('seconds'), site.get('seconds')),
+            fmt(site.get('seconds_per_host')), fmt(inc.get('seconds_per_host'))))
     return lines
 
 
@@ -432,19 +436,14 @@ def count_table(summary, sizes):
     head = ('| hosts | run | SSH round trips per host (site.yml / incumbent) | of which module runs '
             '| file transfers | task results on the host | controller-only results | busiest host: round trips |')
     lines = [head, '|' + ' --- |' * 8]
-    for size in sizes:
-        for phase in PHASES:
-            site, inc = summary.get('%d/site/%s' % (size, phase)), summary.get('%d/incumbent/%s' % (size, phase))
-            if not site and not inc:
-                continue
-            site, inc = site or {}, inc or {}
+    for size, phase, site, inc in measured_rows(summary, sizes):
 
-            def pair(key):
-                return '%s / %s' % (fmt(site.get(key), '', 1), fmt(inc.get(key), '', 1))
-            lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
-                size, PHASE_TITLES[phase], pair('round_trips_per_host'), pair('module_runs_per_host'),
-                pair('transfers_per_host'), pair('on_host_per_host'), pair('controller_per_host'),
-                pair('round_trips_max_host')))
+        def pair(key):
+            return '%s / %s' % (fmt(site.get(key), '', 1), fmt(inc.get(key), '', 1))
+        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
+            size, PHASE_TITLES[phase], pair('round_trips_per_host'), pair('module_runs_per_host'),
+            pair('transfers_per_host'), pair('on_host_per_host'), pair('controller_per_host'),
+            pair('round_trips_max_host')))
     return lines
 
 
