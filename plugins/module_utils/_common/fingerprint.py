@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fingerprint of what a host has of the fleet's network, and the record of the last complete converge.
+
+site.yml's daily run with nothing to change is mostly proof that nothing changed: every role reads the
+host, plans, and finds every step ``unchanged``. The fingerprint is that proof in one read: a digest of
+everything the roles read and would act on (forwarding sysctls, the files they write, the engine's
+swarm state and the declared networks, on managers the swarm's nodes, and with an address plan the
+host's own routes and addresses). site.yml records it on each host, with the digest of the fleet's
+declaration, after a converge in which every play succeeded. A later run whose declaration and every
+host's fingerprint equal the records has nothing to do (docs/concepts.md, "The fast path").
+
+Everything volatile stays out: container endpoints, timestamps, version indexes, address lifetimes,
+the swarm leader, Docker's own interfaces and routes (which the address plan leaves out as well).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+RECORD_PATH = '/var/lib/netfleet/state-fingerprint.json'
+RECORD_FORMAT = 1
+
+NETWORK_KEYS = ('Name', 'Id', 'Driver', 'Scope', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable',
+                'Ingress', 'ConfigFrom', 'ConfigOnly', 'Options', 'Labels')
+CLUSTER_KEYS = ('ID', 'Spec', 'DefaultAddrPool', 'SubnetSize', 'DataPathPort')
+# Interfaces Docker creates; the address plan does not claim them either (plugins/filter/fleet.py).
+DOCKER_OWNED_DEVICE = re.compile(r'^(docker|br-|veth|vx-|ov-|nfs-|lo$)')
+VOLATILE_ADDRESS_KEYS = ('valid_life_time', 'preferred_life_time', 'expires', 'stats64', 'stats')
+
+
+def digest(value) -> str:
+    """sha256 of the canonical JSON of ``value`` (sorted keys, no whitespace)."""
+    text = json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def directory_state(path):
+    """{file name: digest of its content} of the regular files in ``path`` ({} when it does not exist)."""
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return {}
+    state = {}
+    for name in names:
+        full = os.path.join(path, name)
+        if not os.path.isfile(full):
+            continue
+        try:
+            with open(full, 'rb') as handle:
+                state[name] = hashlib.sha256(handle.read()).hexdigest()
+        except OSError as exc:
+            state[name] = 'unreadable: %s' % exc.strerror
+    return state
+
+
+def network_state(inspected):
+    """The parts of a network the roles manage; endpoints and timestamps left out."""
+    if inspected is None:
+        return None
+    kept = dict((key, inspected.get(key)) for key in NETWORK_KEYS)
+    if kept['Labels'] is None:
+        kept['Labels'] = {}
+    return kept
+
+
+def engine_state(info):
+    """The engine's identity and this node's place in a swarm (no counters, no leader)."""
+    swarm = info.get('Swarm') or {}
+    cluster = swarm.get('Cluster') or {}
+    spec = dict(cluster.get('Spec') or {})
+    return dict(
+        id=info.get('ID'),
+        version=info.get('ServerVersion'),
+        swarm=dict(
+            state=swarm.get('LocalNodeState'),
+            node_id=swarm.get('NodeID'),
+            node_addr=swarm.get('NodeAddr'),
+            manager=bool(swarm.get('ControlAvailable')),
+            cluster=dict((key, spec if key == 'Spec' else cluster.get(key)) for key in CLUSTER_KEYS) if cluster else None,
+            remote_managers=sorted((item.get('NodeID'), item.get('Addr')) for item in swarm.get('RemoteManagers') or []),
+        ),
+    )
+
+
+def node_state(node):
+    """A swarm node as the overlay role reads it: role, availability, labels, readiness, reachability."""
+    spec = node.get('Spec') or {}
+    status = node.get('Status') or {}
+    manager = node.get('ManagerStatus') or {}
+    return dict(id=node.get('ID'), hostname=(node.get('Description') or {}).get('Hostname'),
+                role=spec.get('Role'), availability=spec.get('Availability'), labels=spec.get('Labels') or {},
+                name=spec.get('Name'), state=status.get('State'), addr=status.get('Addr'),
+                reachability=manager.get('Reachability'))
+
+
+def nodes_state(nodes):
+    return sorted((node_state(node) for node in nodes or []), key=lambda item: item['id'] or '')
+
+
+def _strip_volatile(entry):
+    if isinstance(entry, dict):
+        return dict((key, _strip_volatile(value)) for key, value in entry.items() if key not in VOLATILE_ADDRESS_KEYS)
+    if isinstance(entry, list):
+        return [_strip_volatile(value) for value in entry]
+    return entry
+
+
+def routes_state(routes, addresses):
+    """``ip -j -4 route show table all`` and ``ip -j -4 addr show`` without Docker's own interfaces."""
+    kept_routes = sorted((_strip_volatile(route) for route in routes or []
+                          if not DOCKER_OWNED_DEVICE.match(route.get('dev') or '')), key=digest)
+    kept_addresses = sorted((_strip_volatile(link) for link in addresses or []
+                             if not DOCKER_OWNED_DEVICE.match(link.get('ifname') or '')),
+                            key=lambda link: link.get('ifname') or '')
+    return dict(routes=kept_routes, addresses=kept_addresses)
+
+
+def host_fingerprint(parts):
+    """``parts``: {name: state}; returns the digest of the whole and one digest per part (to name what moved)."""
+    return digest(parts), dict((name, digest(value)) for name, value in sorted(parts.items()))
+
+
+def record(fingerprint, parts, declaration, recorded_at):
+    return dict(format=RECORD_FORMAT, fingerprint=fingerprint, parts=parts, declaration=declaration,
+                recorded_at=recorded_at)
+
+
+def parse_record(text):
+    """The record file's content, or None when it is missing, unreadable or of another format."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or value.get('format') != RECORD_FORMAT:
+        return None
+    return value
+
+
+def moved_parts(current_parts, recorded):
+    """The names of the parts whose digest differs from the record (all of them without a record)."""
+    if not recorded:
+        return sorted(current_parts)
+    before = recorded.get('parts') or {}
+    names = set(current_parts) | set(before)
+    return sorted(name for name in names if current_parts.get(name) != before.get(name))
