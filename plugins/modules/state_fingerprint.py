@@ -49,7 +49,9 @@ options:
     elements: path
     default: []
   sysctls:
-    description: Kernel parameters (dotted names, C(net.ipv4.ip_forward)) whose runtime values are part of the fingerprint.
+    description:
+      - Kernel parameters whose runtime values are part of the fingerprint, dotted (C(net.ipv4.ip_forward)) or, for
+        a name that holds a dot, with slashes (C(net/ipv4/conf/eth0.10/forwarding)), as in sysctl.d(5).
     type: list
     elements: str
     default: []
@@ -143,6 +145,7 @@ from ansible_collections.netfleet.docker.plugins.module_utils._common import fin
 from ansible_collections.netfleet.docker.plugins.module_utils._common.driver import Driver, Step, UNCHANGED
 from ansible_collections.netfleet.docker.plugins.module_utils._common.engine_socket import EngineSocket, is_local_socket
 from ansible_collections.netfleet.docker.plugins.module_utils._common.errors import HostError
+from ansible_collections.netfleet.docker.plugins.module_utils._host import sysctl
 
 ARGUMENT_SPEC = dict(
     networks=dict(type='list', elements='str', default=[]),
@@ -168,8 +171,9 @@ class StateFingerprintDriver(Driver):
     def validate(self):
         problems = []
         for key in self.params['sysctls']:
-            if not key or '/' in key or '..' in key:
-                problems.append('sysctls: %r is not a dotted kernel parameter name (net.ipv4.ip_forward)' % key)
+            if not key or key.startswith('/') or '..' in key:
+                problems.append('sysctls: %r is not a kernel parameter name (net.ipv4.ip_forward, or '
+                                'net/ipv4/conf/eth0.10/forwarding for a name with a dot)' % key)
         return problems
 
     def plan(self):
@@ -192,7 +196,7 @@ class StateFingerprintDriver(Driver):
     def read_parts(self):
         parts = {}
         for key in self.params['sysctls']:
-            parts['sysctl %s' % key] = files.read_text('/proc/sys/' + key.replace('.', '/'), default=None)
+            parts['sysctl %s' % key] = files.read_text('/proc/sys/' + sysctl.canonical_key(key), default=None)
         for path in self.params['files']:
             parts['file %s' % path] = fingerprint.digest(files.read_text(path))
         for path in self.params['directories']:

@@ -91,6 +91,12 @@ def uncovered(declared):
     return reasons
 
 
+def _interface_sysctl(family, interface, leaf):
+    # a VLAN's name holds a dot (eth0.10): slashes separate then, as in sysctl.d(5)
+    form = 'net/ipv%d/conf/%s/%s' if '.' in interface else 'net.ipv%d.conf.%s.%s'
+    return form % (family, interface, leaf)
+
+
 def fingerprint_inputs(declared, group_names):
     """The state_fingerprint options for one host: what its roles would read and act on."""
     by_group = declared.get('networks_by_group') or {}
@@ -105,7 +111,10 @@ def fingerprint_inputs(declared, group_names):
     sysctls = list(FORWARDING_SYSCTLS)
     for interface in forwarding.get('interfaces') or []:
         if isinstance(interface, dict) and interface.get('name'):
-            sysctls += ['net.ipv4.conf.%s.forwarding' % interface['name'], 'net.ipv6.conf.%s.forwarding' % interface['name']]
+            sysctls += [_interface_sysctl(4, interface['name'], 'forwarding'),
+                        _interface_sysctl(6, interface['name'], 'forwarding')]
+    # ip_forward keeps accept_ra at 2 on uplinks (with ipv6): its runtime value is the role's too
+    sysctls += [_interface_sysctl(6, str(name), 'accept_ra') for name in forwarding.get('uplinks') or [] if name]
     paths = [declared.get('daemon_config_path') or DEFAULT_FILES['daemon_config_path'],
              declared.get('daemon_flag_dropin_path') or DEFAULT_FILES['daemon_flag_dropin_path'],
              forwarding.get('sysctl_file') or DEFAULT_FILES['sysctl_file'],

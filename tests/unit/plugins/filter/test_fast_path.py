@@ -183,6 +183,13 @@ def test_inputs_custom_paths_and_interface_sysctls():
     assert interface_sysctls == ['net.ipv4.conf.eth1.forwarding', 'net.ipv6.conf.eth1.forwarding']
 
 
+def test_inputs_vlan_interfaces_use_the_slash_form_and_uplinks_their_accept_ra():
+    declared = dict(networks_forwarding=dict(ipv6=True, interfaces=[dict(name='eth0.10')], uplinks=['eth0', 'bond0.20']))
+    interface_sysctls = fast_path.fingerprint_inputs(declared, [])['sysctls'][len(fast_path.FORWARDING_SYSCTLS):]
+    assert interface_sysctls == ['net/ipv4/conf/eth0.10/forwarding', 'net/ipv6/conf/eth0.10/forwarding',
+                                 'net.ipv6.conf.eth0.accept_ra', 'net/ipv6/conf/bond0.20/accept_ra']
+
+
 def test_inputs_routes_only_with_an_address_plan():
     assert fast_path.fingerprint_inputs(dict(fleet_plan_supernets=['10.96.0.0/12']), [])['routes'] is True
     assert fast_path.fingerprint_inputs(dict(fleet_plan_state_file='/x'), [])['routes'] is False

@@ -244,11 +244,22 @@ def test_engine_error_fails_the_module_and_closes_the_socket(host):
     assert FakeEngine.instances[0].closed and not os.path.exists(str(host / 'state'))
 
 
-@pytest.mark.parametrize('key', ['', 'net/ipv4/ip_forward', 'net..ipv4', '../../etc/shadow'])
+@pytest.mark.parametrize('key', ['', 'net..ipv4', '../../etc/shadow', '/etc/shadow', 'net/ipv4/../../../etc/shadow'])
 def test_bad_sysctl_names_are_refused(host, key):
     status, result, _module = run(host, sysctls=['net.ipv4.ip_forward', key])
-    assert status == 'fail' and 'is not a dotted kernel parameter name' in result['msg']
+    assert status == 'fail' and 'is not a kernel parameter name' in result['msg']
     assert FakeEngine.instances == []
+
+
+def test_a_vlan_interface_sysctl_is_read_in_the_slash_form(host):
+    vlan = host / 'proc' / 'net' / 'ipv4' / 'conf' / 'eth0.10'
+    vlan.mkdir(parents=True)
+    (vlan / 'forwarding').write_text('1\n')
+    key = 'net/ipv4/conf/eth0.10/forwarding'
+    status, result, _module = run(host, sysctls=[key, 'net.ipv4.ip_forward'], record=DECLARATION)
+    assert status == 'exit' and result['parts']['sysctl ' + key] == fingerprint.digest('1\n')
+    (vlan / 'forwarding').write_text('0\n')
+    assert run(host, sysctls=[key, 'net.ipv4.ip_forward'])[1]['moved'] == ['sysctl ' + key]
 
 
 def test_garbage_record_counts_as_none(host):
