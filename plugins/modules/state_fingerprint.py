@@ -12,7 +12,8 @@ version_added: 0.4.0
 description:
   - Reads, in one run and without the Docker SDK, everything the collection's roles read on a host and would
     act on - the forwarding sysctls, the files they write (daemon.json, sysctl and modules-load drop-ins), the
-    engine's identity and swarm membership, the declared networks, on a swarm manager the swarm's nodes,
+    engine's identity and swarm membership, the declared networks, the MTU of the host's own interfaces (the
+    overlay role sizes overlay networks from the underlay's), on a swarm manager the swarm's nodes,
     and with O(routes=true) the host's own routes and addresses - and returns its digest, with one digest
     per part.
   - With O(record), writes the fingerprint and that declaration digest to O(path). C(playbooks/site.yml)
@@ -113,7 +114,7 @@ fingerprint:
   returned: always
   type: str
 parts:
-  description: One digest per part, named C(engine), C(network NAME), C(file PATH), C(directory PATH), C(sysctl KEY), C(swarm nodes), C(routes).
+  description: One digest per part, named C(engine), C(network NAME), C(file PATH), C(directory PATH), C(sysctl KEY), C(links) (the MTU of the host's own interfaces), C(swarm nodes), C(routes).
   returned: always
   type: dict
 recorded:
@@ -198,24 +199,26 @@ class StateFingerprintDriver(Driver):
         for key in self.params['sysctls']:
             parts['sysctl %s' % key] = files.read_text('/proc/sys/' + sysctl.canonical_key(key), default=None)
         for path in self.params['files']:
-            parts['file %s' % path] = fingerprint.digest(files.read_text(path))
+            parts['file %s' % path] = fingerprint.file_digest(path)
         for path in self.params['directories']:
             parts['directory %s' % path] = fingerprint.digest(fingerprint.directory_state(path))
         engine = EngineSocket(self.params['docker_host'], self.params['timeout'])
         try:
             info = engine.get('/info') or {}
             parts['engine'] = fingerprint.engine_state(info)
-            for name in self.params['networks']:
-                parts['network %s' % name] = fingerprint.network_state(engine.get('/networks/%s' % name))
-                if parts['network %s' % name] is not None:
-                    self.found_networks.append(name)
+            inspected = dict((name, engine.get('/networks/%s' % name)) for name in self.params['networks'])
+            for name, network in inspected.items():
+                parts['network %s' % name] = fingerprint.network_state(network)
+            self.found_networks = [name for name, network in inspected.items() if network is not None]
             if self.params['swarm_nodes'] and parts['engine']['swarm']['manager']:
                 parts['swarm nodes'] = fingerprint.nodes_state(engine.get('/nodes'))
         finally:
             engine.close()
+        parts['links'] = fingerprint.links_state(docker_devices=fingerprint.bridge_devices(inspected.values()))
         if self.params['routes']:
             parts['routes'] = fingerprint.routes_state(self.ip_json('route', 'show', 'table', 'all'),
-                                                       self.ip_json('addr', 'show'))
+                                                       self.ip_json('addr', 'show'),
+                                                       fingerprint.bridge_devices(inspected.values()))
         return parts
 
     def ip_json(self, *args):

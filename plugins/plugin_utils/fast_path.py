@@ -131,8 +131,14 @@ def fleet_declaration(declarations, code=None):
     whether the fast path may be taken at all (``covered``, with ``reasons`` otherwise) and each
     host's state_fingerprint options (``inputs``).
     """
-    code = code or code_digest()
     reasons, inputs, hashed = [], {}, {}
+    if not code:
+        try:
+            code = code_digest()
+        except OSError as exc:
+            # an unreadable file of the collection costs the fast path, never the run
+            code = None
+            reasons.append("the collection's code could not be read (%s)" % exc)
     for host in sorted(declarations):
         entry = declarations[host]
         if 'error' in entry:

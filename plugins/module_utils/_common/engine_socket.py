@@ -84,7 +84,13 @@ class EngineSocket:
             # 503 on /nodes is "this node is not a swarm manager": callers ask before they read.
             raise EngineError('the engine at unix://%s refused GET %s: %s (HTTP %s)'
                               % (self.path, path, text, response.status))
-        return json.loads(body.decode('utf-8')) if body else None
+        if not body:
+            return None
+        try:
+            return json.loads(body.decode('utf-8'))
+        except ValueError as exc:
+            raise EngineError('the engine at unix://%s answered GET %s with what is not JSON (%s): is %s a Docker '
+                              'engine socket?' % (self.path, path, exc, self.path))
 
     def close(self):
         if self._connection is not None:

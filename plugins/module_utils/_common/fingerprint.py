@@ -30,7 +30,6 @@ NETWORK_KEYS = ('Name', 'Id', 'Driver', 'Scope', 'EnableIPv4', 'EnableIPv6', 'IP
 CLUSTER_KEYS = ('ID', 'Spec', 'DefaultAddrPool', 'SubnetSize', 'DataPathPort')
 # Interfaces Docker creates; the address plan does not claim them either (plugins/filter/fleet.py).
 DOCKER_OWNED_DEVICE = re.compile(r'^(docker|br-|veth|vx-|ov-|nfs-|lo$)')
-VOLATILE_ADDRESS_KEYS = ('valid_life_time', 'preferred_life_time', 'expires', 'stats64', 'stats')
 
 
 def digest(value) -> str:
@@ -50,11 +49,7 @@ def directory_state(path):
         full = os.path.join(path, name)
         if not os.path.isfile(full):
             continue
-        try:
-            with open(full, 'rb') as handle:
-                state[name] = hashlib.sha256(handle.read()).hexdigest()
-        except OSError as exc:
-            state[name] = 'unreadable: %s' % exc.strerror
+        state[name] = file_digest(full)
     return state
 
 
@@ -102,22 +97,66 @@ def nodes_state(nodes):
     return sorted((node_state(node) for node in nodes or []), key=lambda item: item['id'] or '')
 
 
-def _strip_volatile(entry):
-    if isinstance(entry, dict):
-        return dict((key, _strip_volatile(value)) for key, value in entry.items() if key not in VOLATILE_ADDRESS_KEYS)
-    if isinstance(entry, list):
-        return [_strip_volatile(value) for value in entry]
-    return entry
+# What the address plan reads of a route and an address; the rest (flags such as linkdown, operstate, ifindex,
+# lifetimes, counters) moves with container churn on a bridge or with a reboot, not with the plan's inputs.
+ROUTE_KEYS = ('type', 'dst', 'gateway', 'dev', 'table', 'protocol', 'scope', 'prefsrc', 'metric')
+ADDRESS_KEYS = ('family', 'local', 'prefixlen', 'broadcast', 'scope', 'label')
 
 
-def routes_state(routes, addresses):
-    """``ip -j -4 route show table all`` and ``ip -j -4 addr show`` without Docker's own interfaces."""
-    kept_routes = sorted((_strip_volatile(route) for route in routes or []
-                          if not DOCKER_OWNED_DEVICE.match(route.get('dev') or '')), key=digest)
-    kept_addresses = sorted((_strip_volatile(link) for link in addresses or []
-                             if not DOCKER_OWNED_DEVICE.match(link.get('ifname') or '')),
-                            key=lambda link: link.get('ifname') or '')
+def _route(route):
+    return dict((key, route.get(key)) for key in ROUTE_KEYS if key in route)
+
+
+def _link_addresses(link):
+    return dict(ifname=link.get('ifname'), mtu=link.get('mtu'),
+                addresses=sorted((dict((key, item.get(key)) for key in ADDRESS_KEYS if key in item)
+                                  for item in link.get('addr_info') or []), key=digest))
+
+
+def routes_state(routes, addresses, docker_devices=()):
+    """``ip -j -4 route show table all`` and ``ip -j -4 addr show`` without Docker's own interfaces (its default
+    names, and ``docker_devices``: bridges a network named with com.docker.network.bridge.name)."""
+    def docker_owned(device):
+        return bool(DOCKER_OWNED_DEVICE.match(device or '')) or device in docker_devices
+    kept_routes = sorted((_route(route) for route in routes or [] if not docker_owned(route.get('dev'))), key=digest)
+    kept_addresses = sorted((_link_addresses(link) for link in addresses or [] if not docker_owned(link.get('ifname'))),
+                            key=lambda link: link['ifname'] or '')
     return dict(routes=kept_routes, addresses=kept_addresses)
+
+
+def links_state(sys_class_net='/sys/class/net', docker_devices=()):
+    """{interface: MTU} of the host's own interfaces: the overlay role sizes overlay networks from the underlay's."""
+    try:
+        names = sorted(os.listdir(sys_class_net))
+    except OSError:
+        return {}
+    links = {}
+    for name in names:
+        if DOCKER_OWNED_DEVICE.match(name) or name in docker_devices:
+            continue
+        try:
+            with open(os.path.join(sys_class_net, name, 'mtu')) as handle:
+                links[name] = handle.read().strip()
+        except OSError:
+            continue
+    return links
+
+
+def bridge_devices(networks):
+    """The host interfaces of inspected bridge networks that were given their own name."""
+    return sorted(set(((network or {}).get('Options') or {}).get('com.docker.network.bridge.name')
+                      for network in networks) - {None, ''})
+
+
+def file_digest(path):
+    """sha256 of a file's bytes (any encoding), None when it does not exist."""
+    try:
+        with open(path, 'rb') as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return 'unreadable: %s' % exc.strerror
 
 
 def host_fingerprint(parts):

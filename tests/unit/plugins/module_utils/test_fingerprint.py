@@ -222,7 +222,8 @@ def test_host_routes_and_addresses_move_routes(routes, addresses):
 
 def test_routes_state_tolerates_missing_keys():
     state = fingerprint.routes_state([dict(dst='blackhole 10.0.0.0/8')], [dict(addr_info=[])])
-    assert state == dict(routes=[dict(dst='blackhole 10.0.0.0/8')], addresses=[dict(addr_info=[])])
+    assert state == dict(routes=[dict(dst='blackhole 10.0.0.0/8')],
+                         addresses=[dict(ifname=None, mtu=None, addresses=[])])
     assert fingerprint.routes_state(None, None) == dict(routes=[], addresses=[])
 
 

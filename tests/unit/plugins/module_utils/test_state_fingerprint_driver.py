@@ -99,7 +99,7 @@ def run(tmp_path, check_mode=False, diff=False, commands=None, **overrides):
 
 
 EXPECTED_PARTS = ['directory {0}/sysctl.d', 'engine', 'file {0}/absent.conf', 'file {0}/daemon.json',
-                  'network backend', 'network frontend', 'sysctl net.ipv4.ip_forward']
+                  'links', 'network backend', 'network frontend', 'sysctl net.ipv4.ip_forward']
 
 
 def test_without_a_record_every_part_moved_and_nothing_is_written(host):
@@ -110,7 +110,7 @@ def test_without_a_record_every_part_moved_and_nothing_is_written(host):
     assert result['recorded'] is None and result['records'] == []
     assert len(result['fingerprint']) == 64
     assert result['parts']['sysctl net.ipv4.ip_forward'] == fingerprint.digest('1\n')
-    assert result['parts']['file %s/absent.conf' % host] == fingerprint.digest(fingerprint.digest(None))
+    assert result['parts']['file %s/absent.conf' % host] == fingerprint.digest(None)
     assert not os.path.exists(str(host / 'state'))
     assert FakeEngine.instances[0].asked == ['/info', '/networks/frontend', '/networks/backend']
     assert FakeEngine.instances[0].closed and FakeEngine.instances[0].timeout == 30
