@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -51,8 +52,15 @@ DOC_END = '<!-- bench-fleet:end -->'
 GROUP = 'fleetbench'
 INTERPRETER = '/usr/bin/python3'
 STACKS = ('site', 'incumbent')
-PHASES = ('converge', 'unchanged')
-PHASE_TITLES = dict(converge='first converge', unchanged='nothing to change')
+PHASES = ('converge', 'unchanged', 'full', 'verify')
+# site.yml only: `full` is the nothing-to-change run with the fast path off (every role plans), compared with the
+# incumbent's nothing-to-change run; `verify` is playbooks/verify.yml on the converged fleet (no incumbent has one).
+SITE_ONLY_PHASES = ('full', 'verify')
+PHASE_TITLES = dict(converge='first converge', unchanged='nothing to change',
+                    full='nothing to change, every role run (fleet_fast_path=false)', verify='verify.yml')
+INCUMBENT_PHASE = dict(converge='converge', unchanged='unchanged', full='unchanged')
+PATH_LINE = re.compile(r'"msg": "(fast|full) path')
+PAIRS_LINE = re.compile(r'networks: (\d+) pairs, \d+ as expected')
 
 
 class BenchError(Exception):
@@ -206,11 +214,16 @@ class Stack:
     def version(self):
         return output_of([self.python, '-c', 'import ansible.release as r; print(r.__version__)'])
 
-    def arguments(self, inventory):
+    def arguments(self, inventory, phase):
+        if phase == 'verify':
+            return [self.playbook_bin, '-i', inventory, '-e', 'fleet_group=%s' % GROUP,
+                    os.path.join(os.path.dirname(self.playbook), 'verify.yml')]
         args = [self.playbook_bin, '-i', inventory, '-e', 'fleet_group=%s' % GROUP, self.playbook]
+        if phase == 'full':
+            args += ['-e', 'fleet_fast_path=false']
         return args + (['--skip-tags', 'verify'] if self.name == 'site' else [])
 
-    def converge(self, inventory, tag, addresses):
+    def converge(self, inventory, tag, addresses, phase):
         """One ansible-playbook run, timed as a whole process, with its counts per host."""
         counts_path = os.path.join(self.base, '%s.counts.json' % tag)
         ssh_log = os.path.join(self.base, '%s.ssh.log' % tag)
@@ -223,7 +236,7 @@ class Stack:
         env = dict(self.env, FLEET_BENCH_COUNTS=counts_path, FLEET_BENCH_SSH_LOG=ssh_log,
                    ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir)
         start = time.monotonic()
-        result = run(self.arguments(inventory), env=env)
+        result = run(self.arguments(inventory, phase), env=env)
         seconds = time.monotonic() - start
         with open(os.path.join(self.base, '%s.log' % tag), 'w') as handle:
             handle.write(result.stdout + result.stderr)
@@ -233,8 +246,11 @@ class Stack:
         if os.path.exists(counts_path):
             with open(counts_path) as handle:
                 counts = json.load(handle)
+        path = PATH_LINE.search(result.stdout)
+        pairs = PAIRS_LINE.search(result.stdout) if phase == 'verify' else None
         return dict(seconds=seconds, tasks=counts.get('hosts', {}), slowest_tasks=counts.get('tasks', [])[:15],
-                    ssh=ssh_counts(ssh_log, addresses))
+                    ssh=ssh_counts(ssh_log, addresses), path=path.group(1) if path else None,
+                    pairs=int(pairs.group(1)) if pairs else None)
 
 
 def address_in(word):
@@ -284,6 +300,22 @@ def check_reset(states):
             raise BenchError('the reset left %s not clean: %s' % (name, lines))
 
 
+def check_figures(stack, size, figures):
+    """A figure counts only for the work it names: a converge that changed something, re-runs that changed
+    nothing, site.yml's nothing-to-change run on the fast path and its `full` run on the full path."""
+    if not changed_hosts(figures['converge']):
+        raise BenchError('%s converge on %d hosts reported no change (the reset left the fleet converged?)' % (stack, size))
+    for phase in ('unchanged', 'full'):
+        still = changed_hosts(figures[phase]) if phase in figures else []
+        if still:
+            raise BenchError('%s %s run on %d hosts changed %s' % (stack, phase, size, ', '.join(still)))
+    if stack == 'site':
+        for phase, path in (('converge', 'full'), ('unchanged', 'fast'), ('full', 'full')):
+            if phase in figures and figures[phase]['path'] != path:
+                raise BenchError('site.yml %s run on %d hosts took the %s path, not the %s path'
+                                 % (phase, size, figures[phase]['path'], path))
+
+
 class Bench:
     def __init__(self, args, log):
         self.args = args
@@ -301,28 +333,27 @@ class Bench:
         self.errors = []
         self.states = {}     # (size, repetition) -> {stack: {host: state lines}}
 
-    def cycle(self, size, rep, stack, inventory):
-        """Reset every host, first converge, nothing to change; checked, then recorded."""
+    def cycle(self, size, rep, stack, inventory, only=None):
+        """Reset every host, first converge, nothing to change (site.yml: also with the fast path off, and
+        verify); checked, then recorded. ``only``: these phases (a size measured for verify alone)."""
         reset_start = time.monotonic()
         check_reset(self.lab.on_hosts('reset'))
         reset_seconds = time.monotonic() - reset_start
         addresses = self.lab.address_to_host()
         figures = {}
-        for phase in PHASES:
-            figures[phase] = self.stacks[stack].converge(inventory, '%d-%d-%s' % (size, rep, phase), addresses)
-        moved = changed_hosts(figures['converge'])
-        if not moved:
-            raise BenchError('%s converge on %d hosts reported no change (the reset left the fleet converged?)' % (stack, size))
-        still = changed_hosts(figures['unchanged'])
-        if still:
-            raise BenchError('%s nothing-to-change run on %d hosts changed %s' % (stack, size, ', '.join(still)))
+        phases = [phase for phase in PHASES if (stack == 'site' or phase not in SITE_ONLY_PHASES)
+                  and (only is None or phase in only)]
+        for phase in phases:
+            figures[phase] = self.stacks[stack].converge(inventory, '%d-%d-%s' % (size, rep, phase), addresses, phase)
+        check_figures(stack, size, figures)
         state = dict((name, state_lines(text)) for name, text in self.lab.on_hosts('state').items())
         self.states.setdefault((size, rep), {})[stack] = state
-        for phase in PHASES:
+        for phase in phases:
             self.runs.append(dict(size=size, rep=rep, stack=stack, phase=phase, reset_s=round(reset_seconds, 2),
                                   **figures[phase]))
-        self.log('  %3d hosts rep %d %-9s reset %5.1f s  converge %6.2f s  unchanged %6.2f s'
-                 % (size, rep + 1, stack, reset_seconds, figures['converge']['seconds'], figures['unchanged']['seconds']))
+        self.log('  %3d hosts rep %d %-9s reset %5.1f s  %s'
+                 % (size, rep + 1, stack, reset_seconds,
+                    '  '.join('%s %6.2f s' % (phase, figures[phase]['seconds']) for phase in phases)))
 
     def compare_states(self, size, rep):
         """Both stacks must leave the hosts in the same state, or the comparison is not of the same work."""
@@ -342,11 +373,12 @@ class Bench:
         self.log('%d hosts: lab up (LAB_HOSTS=%d LAB_IMAGE=trixie)' % (size, size))
         self.lab_up[size] = self.lab.up(size)
         inventory = self.lab.inventory(os.path.join(WORK, 'inventory-%d.yml' % size))
+        verify_only = size not in self.args.sizes
         for rep in range(self.args.reps):
-            order = STACKS if rep % 2 == 0 else tuple(reversed(STACKS))
+            order = ('site',) if verify_only else STACKS if rep % 2 == 0 else tuple(reversed(STACKS))
             for stack in order:
                 try:
-                    self.cycle(size, rep, stack, inventory)
+                    self.cycle(size, rep, stack, inventory, only=('converge', 'verify') if verify_only else None)
                 except (BenchError, subprocess.SubprocessError) as exc:
                     self.errors.append(str(exc))
                     self.log('  %3d hosts rep %d %-9s FAILED: %s' % (size, rep + 1, stack, exc))
@@ -358,7 +390,7 @@ class Bench:
 
     def run(self):
         try:
-            for size in self.args.sizes:
+            for size in sorted(set(self.args.sizes) | set(self.args.verify_sizes)):
                 try:
                     self.size(size)
                 except (BenchError, subprocess.SubprocessError) as exc:
@@ -393,6 +425,7 @@ def summarize(runs, sizes):
                 figure['seconds_per_host'] = figure['seconds'] / size
                 typical = min(chosen, key=lambda entry: abs(entry['seconds'] - figure['seconds']))
                 figure['slowest_tasks'] = typical.get('slowest_tasks', [])
+                figure['pairs'] = median([entry['pairs'] for entry in chosen if entry.get('pairs') is not None])
                 for source, key in (('ssh', 'round_trips'), ('ssh', 'module_runs'), ('ssh', 'transfers'),
                                     ('tasks', 'on_host'), ('tasks', 'controller'), ('tasks', 'skipped')):
                     pairs = [per_host(entry, source, key) for entry in chosen]
@@ -413,10 +446,11 @@ def fmt_ratio(numerator, denominator):
 
 
 def measured_rows(summary, sizes):
-    """(size, phase, site.yml's figures, the incumbent's) for every size and phase either stack measured."""
+    """(size, phase, site.yml's figures, the incumbent's to compare with) for every size and phase measured."""
     for size in sizes:
         for phase in PHASES:
-            site, inc = summary.get('%d/site/%s' % (size, phase)), summary.get('%d/incumbent/%s' % (size, phase))
+            site = summary.get('%d/site/%s' % (size, phase))
+            inc = summary.get('%d/incumbent/%s' % (size, INCUMBENT_PHASE.get(phase, '-')))
             if site or inc:
                 yield size, phase, site or {}, inc or {}
 
@@ -445,6 +479,19 @@ def count_table(summary, sizes):
             pair('transfers_per_host'), pair('on_host_per_host'), pair('controller_per_host'),
             pair('round_trips_max_host')))
     return lines
+
+
+def verify_scaling(summary, sizes):
+    """verify.yml's time per size, and 9 hosts against 3 (the target: at most ~3.6x, linear plus 20 %)."""
+    measured = [(size, summary['%d/site/verify' % size]) for size in sizes if '%d/site/verify' % size in summary]
+    if not measured:
+        return []
+    line = 'verify.yml on the converged fleet (median): ' + ', '.join(
+        '%d hosts %s (%s pairs)' % (size, fmt(figure['seconds']), fmt(figure.get('pairs'), '', 0)) for size, figure in measured)
+    times = dict((size, figure['seconds']) for size, figure in measured)
+    if 3 in times and 9 in times:
+        line += '; 9 hosts / 3 hosts: %s (target at most ~3.6x)' % fmt_ratio(times[9], times[3])
+    return ['', line + '.']
 
 
 def machine_info(bench):
@@ -488,6 +535,7 @@ def report_lines(data):
             lines += ['', 'Where the nothing-to-change run of %s goes, %d hosts (task start to the next task\'s start, '
                       'summed by name; the 5 slowest):' % ('site.yml' if stack == 'site' else 'the incumbent', largest), '']
             lines += ['- %s: %.2f s' % (name, seconds) for name, seconds in slowest]
+    lines += verify_scaling(data['summary'], sizes)
     lines += ['', 'Lab bring-up: %s. Whole run: %.0f s.' % (
         ', '.join('%d hosts %.0f s' % (int(size), seconds) for size, seconds in sorted(data['lab_up_s'].items())) or '-',
         data['duration_s'])]
@@ -509,6 +557,10 @@ def refresh_docs(lines):
 
 # -- the command ----------------------------------------------------------------------------------
 
+def all_sizes(args):
+    return sorted(set(args.sizes) | set(args.verify_sizes))
+
+
 def sizes_from_env():
     text = os.environ.get('BENCH_FLEET_SIZES', '').replace(',', ' ').split()
     return [int(word) for word in text] or [3, 8, 16]
@@ -523,11 +575,14 @@ def parse_args(argv):
     parser.add_argument('--site-venv', default='.venv',
                         help="the venv whose ansible-core runs site.yml (default .venv; e.g. .venv-core218 for the "
                              "incumbent's ansible-core 2.18, to take the controller version out of the comparison)")
+    parser.add_argument('--verify-sizes', type=int, nargs='*', default=[9],
+                        help='more sizes measured for verify.yml alone (site.yml converge, then verify; default 9: '
+                             'verify on 9 hosts against 3)')
     parser.add_argument('--no-docs', action='store_true', help='do not refresh docs/benchmarks.md')
     parser.add_argument('--quiet', action='store_true')
     args = parser.parse_args(argv)
     args.sizes = args.sizes or sizes_from_env()
-    if any(not 2 <= size <= 16 for size in args.sizes) or args.reps < 1:
+    if any(not 2 <= size <= 16 for size in args.sizes + args.verify_sizes) or args.reps < 1:
         parser.error('sizes must be 2..16 hosts (the swarm needs a worker; subnets 10.96.<host>.0/26), reps >= 1')
     return args
 
@@ -565,9 +620,9 @@ def main(argv):
         bench.errors.append('interrupted (%s): the figures are those measured before' % (exc or 'Ctrl-C'))
     machine['loadavg_end'] = '%.2f' % os.getloadavg()[0]
     data = dict(timestamp=stamp, machine=machine, errors=bench.errors, duration_s=round(time.monotonic() - started, 1),
-                settings=dict(sizes=args.sizes, reps=args.reps, forks=args.forks, smoke=smoke, interrupted=interrupted),
+                settings=dict(sizes=all_sizes(args), verify_sizes=args.verify_sizes, reps=args.reps, forks=args.forks, smoke=smoke, interrupted=interrupted),
                 lab_up_s=dict((size, round(seconds, 1)) for size, seconds in bench.lab_up.items()),
-                summary=summarize(bench.runs, args.sizes), runs=bench.runs,
+                summary=summarize(bench.runs, all_sizes(args)), runs=bench.runs,
                 states=dict(('%d/%d' % key, value) for key, value in bench.states.items()))
     lines = report_lines(data)
     sys.stdout.write('\n' + '\n'.join(lines) + '\n')
