@@ -114,7 +114,9 @@ fingerprint:
   returned: always
   type: str
 parts:
-  description: One digest per part, named C(engine), C(network NAME), C(file PATH), C(directory PATH), C(sysctl KEY), C(links) (the MTU of the host's own interfaces), C(swarm nodes), C(routes).
+  description:
+    - One digest per part, named C(engine), C(network NAME), C(file PATH), C(directory PATH), C(sysctl KEY),
+      C(links) (the MTU of the host's own interfaces), C(swarm nodes), C(routes).
   returned: always
   type: dict
 recorded:
