@@ -33,7 +33,9 @@ attributes:
     description: Shows the recorded fingerprint and declaration before and after.
 options:
   networks:
-    description: Names of the networks whose configuration (not their endpoints) is part of the fingerprint.
+    description:
+      - Names (or full IDs) of the networks whose configuration (not their endpoints) is part of the fingerprint.
+      - Matched exactly; an ID prefix is not a name (the engine's own lookup accepts one).
     type: list
     elements: str
     default: []
@@ -208,7 +210,7 @@ class StateFingerprintDriver(Driver):
         try:
             info = engine.get('/info') or {}
             parts['engine'] = fingerprint.engine_state(info)
-            inspected = dict((name, engine.get('/networks/%s' % name)) for name in self.params['networks'])
+            inspected = self.read_networks(engine)
             for name, network in inspected.items():
                 parts['network %s' % name] = fingerprint.network_state(network)
             self.found_networks = [name for name, network in inspected.items() if network is not None]
@@ -222,6 +224,20 @@ class StateFingerprintDriver(Driver):
                                                        self.ip_json('addr', 'show'),
                                                        fingerprint.bridge_devices(inspected.values()))
         return parts
+
+    def read_networks(self, engine):
+        """{name: inspect or None} by exact name (else full ID): GET /networks/<term> also answers an ID prefix,
+        which would read another network (or fail as ambiguous) for a name such as ``db``."""
+        if not self.params['networks']:
+            return {}
+        listed = engine.get('/networks') or []
+        by_name = dict((network.get('Name'), network.get('Id')) for network in listed)
+        ids = set(network.get('Id') for network in listed)
+        found = {}
+        for name in self.params['networks']:
+            ident = by_name.get(name) or (name if name in ids else None)
+            found[name] = engine.get('/networks/%s' % ident) if ident else None
+        return found
 
     def ip_json(self, *args):
         rc, out, err = self.module.run_command(['ip', '-j', '-4'] + list(args))

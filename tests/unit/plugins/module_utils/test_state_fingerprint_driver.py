@@ -39,10 +39,28 @@ class FakeEngine:
 
     def get(self, path, params=None):
         self.asked.append(path)
-        answer = FakeEngine.objects.get(path)
+        if path == '/networks':
+            return self.listed()
+        answer = FakeEngine.objects.get(path, self.by_id(path))
         if isinstance(answer, Exception):
             raise answer
         return json.loads(json.dumps(answer)) if answer is not None else None
+
+    @staticmethod
+    def networks():
+        return dict((key, value) for key, value in FakeEngine.objects.items() if key.startswith('/networks/'))
+
+    def listed(self):
+        """GET /networks: every network (an error stored for one is the listing's error)."""
+        for value in self.networks().values():
+            if isinstance(value, Exception):
+                raise value
+        return [dict(value, Id=value.get('Id') or key.rsplit('/', 1)[1]) for key, value in self.networks().items()]
+
+    def by_id(self, path):
+        ident = path.rsplit('/', 1)[1]
+        return next((value for key, value in self.networks().items()
+                     if isinstance(value, dict) and (value.get('Id') or key.rsplit('/', 1)[1]) == ident), None)
 
     def close(self):
         self.closed = True
@@ -112,7 +130,7 @@ def test_without_a_record_every_part_moved_and_nothing_is_written(host):
     assert result['parts']['sysctl net.ipv4.ip_forward'] == fingerprint.digest('1\n')
     assert result['parts']['file %s/absent.conf' % host] == fingerprint.digest(None)
     assert not os.path.exists(str(host / 'state'))
-    assert FakeEngine.instances[0].asked == ['/info', '/networks/frontend', '/networks/backend']
+    assert FakeEngine.instances[0].asked == ['/info', '/networks', '/networks/n1']
     assert FakeEngine.instances[0].closed and FakeEngine.instances[0].timeout == 30
 
 
@@ -167,6 +185,23 @@ def test_a_moved_part_is_named(host, change, part):
     status, result, _module = run(host)
     assert status == 'exit' and result['moved'] == [part.format(host)]
     assert result['fingerprint'] != result['recorded']['fingerprint']
+
+
+def test_a_name_that_is_the_prefix_of_another_networks_id_is_not_that_network(host):
+    """GET /networks/<term> answers an ID prefix too: a declared network that does not exist must read absent,
+    not as the network whose ID starts with its name (and not fail when two IDs do)."""
+    FakeEngine.objects['/networks/other'] = dict(Name='other', Id='backend0123', Driver='bridge', Labels={})
+    FakeEngine.objects['/networks/third'] = dict(Name='third', Id='backend4567', Driver='bridge', Labels={})
+    status, result, _module = run(host)
+    assert status == 'exit' and result['networks'] == ['frontend']
+    assert result['parts']['network backend'] == fingerprint.digest(None)
+    assert not any(path.startswith('/networks/backend') for path in FakeEngine.instances[-1].asked)
+
+
+def test_a_network_named_by_its_full_id_is_found(host):
+    status, result, _module = run(host, networks=['n1'])
+    assert status == 'exit' and result['networks'] == ['n1']
+    assert result['parts']['network n1'] != fingerprint.digest(None)
 
 
 def test_container_churn_does_not_move_the_network(host):
