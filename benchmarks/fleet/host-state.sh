@@ -20,10 +20,12 @@ baseline() {
 
 reset() {
     [ -f "$SAVE/baseline.tar" ] || { echo "no baseline on $(hostname)" >&2; exit 3; }
+    # Containers first (a probe that verify could not start keeps an endpoint on docker_gwbridge), then the swarm.
+    ids=$(docker ps -aq)
+    # shellcheck disable=SC2086  # a list of IDs
+    [ -z "$ids" ] || docker rm -f $ids >/dev/null
     docker swarm leave --force >/dev/null 2>&1 || true
-    nets=$(docker network ls --format '{{.Name}}' | grep -vxE 'bridge|host|none' || true)
-    # shellcheck disable=SC2086  # a list of names
-    [ -z "$nets" ] || docker network rm $nets >/dev/null
+    remove_networks || true
     for p in $PATHS; do rm -rf "/${p:?}"; done
     tar -C / -xf "$SAVE/baseline.tar"
     rm -rf /var/lib/netfleet /etc/netfleet
@@ -37,7 +39,15 @@ reset() {
         sleep 1
     done
     systemctl reset-failed docker.service >/dev/null 2>&1 || true
+    # an endpoint the engine still held before the restart is gone after it
+    remove_networks
     state
+}
+
+remove_networks() {
+    nets=$(docker network ls --format '{{.Name}}' | grep -vxE 'bridge|host|none' || true)
+    # shellcheck disable=SC2086  # a list of names
+    [ -z "$nets" ] || docker network rm $nets >/dev/null
 }
 
 state() {
