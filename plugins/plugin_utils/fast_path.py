@@ -156,7 +156,8 @@ def fleet_unchanged(results, declaration):
     ``results``: {host: the state_fingerprint result, or None when the host gave none}.
     """
     if not declaration.get('covered'):
-        return dict(unchanged=False, reasons=list(declaration.get('reasons') or ['no declaration']), recorded_at=None)
+        return dict(unchanged=False, reasons=list(declaration.get('reasons') or ['no declaration']), recorded_at=None,
+                    hosts={})
     reasons, times = [], []
     for host in sorted(results):
         result = results[host]
@@ -178,4 +179,14 @@ def fleet_unchanged(results, declaration):
         times.append(recorded.get('recorded_at') or '')
     if not results:
         reasons.append('no host to check')
-    return dict(unchanged=not reasons, reasons=reasons, recorded_at=min(times) if times and not reasons else None)
+    unchanged = not reasons
+    return dict(unchanged=unchanged, reasons=reasons, recorded_at=min(times) if times and unchanged else None,
+                hosts=fast_path_summary(results) if unchanged else {})
+
+
+def fast_path_summary(results):
+    """The per-host summary site.yml gives AWX (set_stats fleet_hosts) when the fast path skipped the summary play:
+    every network the host has, unchanged."""
+    return dict((host, dict(networks=dict((name, 'unchanged') for name in result.get('networks') or []),
+                            planned={}, path='fast'))
+                for host, result in results.items())

@@ -218,8 +218,12 @@ def all_recorded():
 
 def test_unchanged_when_every_host_matches_with_the_oldest_record():
     declaration, results = all_recorded()
-    assert fast_path.fleet_unchanged(results, declaration) == dict(unchanged=True, reasons=[],
-                                                                   recorded_at='2025-01-01T00:00:00Z')
+    results['host1']['networks'] = ['backend', 'frontend']
+    fast = dict(planned={}, path='fast')
+    assert fast_path.fleet_unchanged(results, declaration) == dict(
+        unchanged=True, reasons=[], recorded_at='2025-01-01T00:00:00Z',
+        # what site.yml gives AWX (set_stats fleet_hosts) when the summary play has no host: the networks each has
+        hosts=dict(host1=dict(fast, networks=dict(backend='unchanged', frontend='unchanged')), host2=dict(fast, networks={})))
 
 
 @pytest.mark.parametrize('change, reason', [
@@ -244,7 +248,7 @@ def test_one_host_off_sends_the_fleet_down_the_full_path(change, reason):
     declaration, results = all_recorded()
     change(results)
     decision = fast_path.fleet_unchanged(results, declaration)
-    assert decision == dict(unchanged=False, reasons=[reason], recorded_at=None)
+    assert decision == dict(unchanged=False, reasons=[reason], recorded_at=None, hosts={})
 
 
 def test_every_host_off_is_named():
@@ -261,7 +265,7 @@ def test_not_covered_gives_the_declarations_reasons():
     declaration = declare(hosts)
     _declaration, results = all_recorded()
     assert fast_path.fleet_unchanged(results, declaration) == dict(
-        unchanged=False, reasons=['host1: fleet_fast_path is false'], recorded_at=None)
+        unchanged=False, reasons=['host1: fleet_fast_path is false'], recorded_at=None, hosts={})
     assert fast_path.fleet_unchanged(results, {})['reasons'] == ['no declaration']
 
 
