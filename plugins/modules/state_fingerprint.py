@@ -20,7 +20,9 @@ description:
     records after a converge in which every play succeeded; a later run whose declaration and every
     host's fingerprint equal the records skips the roles (the fast path, docs/concepts.md).
   - Container endpoints, timestamps, version indexes, address lifetimes, the swarm leader and Docker's own
-    interfaces are left out, so a fingerprint moves only when something the roles manage moved.
+    interfaces are left out, so a fingerprint moves only when something the roles manage moved. So are swarm-scoped
+    networks (overlays, ingress) on a node that is not a manager: a worker holds a copy that comes and goes with
+    the tasks and containers attached there; the managers' copy is the one the roles manage.
   - Reads the engine over its local C(unix://) socket only. With another O(docker_host) it returns no
     fingerprint (RV(supported=false)) and the playbook takes the full path.
 author: netfleet.docker contributors (@netfleet)
@@ -211,10 +213,12 @@ class StateFingerprintDriver(Driver):
             info = engine.get('/info') or {}
             parts['engine'] = fingerprint.engine_state(info)
             inspected = self.read_networks(engine)
+            manager = parts['engine']['swarm']['manager']
             for name, network in inspected.items():
-                parts['network %s' % name] = fingerprint.network_state(network)
-            self.found_networks = [name for name, network in inspected.items() if network is not None]
-            if self.params['swarm_nodes'] and parts['engine']['swarm']['manager']:
+                parts['network %s' % name] = fingerprint.network_state(network, manager)
+            self.found_networks = [name for name, network in inspected.items()
+                                   if network is not None and (manager or not fingerprint.swarm_scoped(network))]
+            if self.params['swarm_nodes'] and manager:
                 parts['swarm nodes'] = fingerprint.nodes_state(engine.get('/nodes'))
         finally:
             engine.close()

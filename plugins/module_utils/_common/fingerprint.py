@@ -53,8 +53,19 @@ def directory_state(path):
     return state
 
 
-def network_state(inspected):
+# On a swarm worker a swarm-scoped network (an overlay, ingress) is a copy that appears when a task or container
+# attaches there and goes some time after; it is managed, and read, on the managers.
+NOT_READ_ON_A_WORKER = 'absent, or swarm-scoped (read on the managers)'
+
+
+def swarm_scoped(inspected):
+    return (inspected or {}).get('Scope') == 'swarm'
+
+
+def network_state(inspected, manager=True):
     """The parts of a network the roles manage; endpoints and timestamps left out."""
+    if not manager and (inspected is None or swarm_scoped(inspected)):
+        return NOT_READ_ON_A_WORKER
     if inspected is None:
         return None
     kept = dict((key, inspected.get(key)) for key in NETWORK_KEYS)

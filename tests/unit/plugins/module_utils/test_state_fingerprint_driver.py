@@ -194,8 +194,31 @@ def test_a_name_that_is_the_prefix_of_another_networks_id_is_not_that_network(ho
     FakeEngine.objects['/networks/third'] = dict(Name='third', Id='backend4567', Driver='bridge', Labels={})
     status, result, _module = run(host)
     assert status == 'exit' and result['networks'] == ['frontend']
-    assert result['parts']['network backend'] == fingerprint.digest(None)
+    assert result['parts']['network backend'] == fingerprint.digest(fingerprint.NOT_READ_ON_A_WORKER)
     assert not any(path.startswith('/networks/backend') for path in FakeEngine.instances[-1].asked)
+
+
+def test_a_swarm_scoped_network_on_a_worker_comes_and_goes_without_moving(host):
+    """A worker's copy of an overlay appears when something attaches there (verify's probes) and goes later:
+    only the managers' copy is fingerprinted. A local network removed on a worker still moves."""
+    FakeEngine.objects['/info']['Swarm'] = dict(LocalNodeState='active', NodeID='w1', ControlAvailable=False)
+    run(host, record=DECLARATION, networks=['frontend', 'backend'])
+    FakeEngine.objects['/networks/backend'] = dict(Name='backend', Id='o1', Driver='overlay', Scope='swarm', Labels={})
+    status, result, _module = run(host, networks=['frontend', 'backend'])
+    assert status == 'exit' and result['moved'] == [] and result['networks'] == ['frontend']
+    del FakeEngine.objects['/networks/frontend']
+    status, result, _module = run(host, networks=['frontend', 'backend'])
+    assert result['moved'] == ['network frontend']
+
+
+def test_a_swarm_scoped_network_on_a_manager_is_fingerprinted(host):
+    FakeEngine.objects['/info']['Swarm'] = dict(LocalNodeState='active', NodeID='m1', ControlAvailable=True)
+    FakeEngine.objects['/nodes'] = []
+    FakeEngine.objects['/networks/backend'] = dict(Name='backend', Id='o1', Driver='overlay', Scope='swarm', Labels={})
+    run(host, record=DECLARATION, networks=['frontend', 'backend'])
+    del FakeEngine.objects['/networks/backend']
+    status, result, _module = run(host, networks=['frontend', 'backend'])
+    assert status == 'exit' and result['moved'] == ['network backend']
 
 
 def test_a_network_named_by_its_full_id_is_found(host):
