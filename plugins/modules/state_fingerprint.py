@@ -21,8 +21,8 @@ description:
     host's fingerprint equal the records skips the roles (the fast path, docs/concepts.md).
   - Container endpoints, timestamps, version indexes, address lifetimes, the swarm leader and Docker's own
     interfaces are left out, so a fingerprint moves only when something the roles manage moved. So are swarm-scoped
-    networks (overlays, ingress) on a node that is not a manager: a worker holds a copy that comes and goes with
-    the tasks and containers attached there; the managers' copy is the one the roles manage.
+    networks (overlays, ingress) on a node that is not a manager, whose copy comes and goes with the tasks and
+    containers attached there; the managers' copy is the one the roles manage.
   - Reads the engine over its local C(unix://) socket only. With another O(docker_host) it returns no
     fingerprint (RV(supported=false)) and the playbook takes the full path.
 author: netfleet.docker contributors (@netfleet)
