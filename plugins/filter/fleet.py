@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-# Interfaces Docker creates (bridges, veths, VXLAN and overlay namespaces' links) and loopback.
-DOCKER_OWNED = re.compile(r'^(docker|br-|veth|vx-|ov-|nfs-|lo$)')
+from ansible_collections.netfleet.docker.plugins.module_utils._common.fingerprint import DOCKER_OWNED_DEVICE
+
 ROUTES_SEPARATOR = '@@'
 
 
@@ -45,11 +44,11 @@ def parse_host_claims(output, host='host'):
     routes_text, addrs_text = output.split(ROUTES_SEPARATOR, 1)
     cidrs = []
     for route in _parse_json(routes_text, 'ip -j -4 route', host):
-        if (route.get('dst') != 'default' and 'dev' in route and not DOCKER_OWNED.match(route['dev'])
+        if (route.get('dst') != 'default' and 'dev' in route and not DOCKER_OWNED_DEVICE.match(route['dev'])
                 and route.get('type', 'unicast') == 'unicast'):
             cidrs.append(route['dst'])
     for link in _parse_json(addrs_text, 'ip -j -4 addr', host):
-        if DOCKER_OWNED.match(link.get('ifname', '')):
+        if DOCKER_OWNED_DEVICE.match(link.get('ifname', '')):
             continue
         for addr in link.get('addr_info') or []:
             cidrs.append('%s/32' % addr['local'])

@@ -13,10 +13,14 @@ other hosts (the plan, the swarm): the fleet-wide rule needs no such knowledge.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.netfleet.docker.plugins.module_utils._common.fingerprint import digest
+from ansible_collections.netfleet.docker.plugins.module_utils._daemon.daemon_task import DEFAULT_DROPIN
+from ansible_collections.netfleet.docker.plugins.module_utils._host.forwarding import (
+    DEFAULT_DAEMON_CONFIG, DEFAULT_MODULES_LOAD_FILE, DEFAULT_SYSCTL_FILE)
 
 # Variables of the fleet's declaration: every prefix a role or site.yml reads.
 PREFIXES = ('fleet_', 'networks_', 'daemon_', 'overlay_', 'kv_store_', 'firewall_')
@@ -30,17 +34,11 @@ RUNTIME_FACTS = frozenset((
 SYSCTL_DIRECTORIES = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
 FORWARDING_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv6.conf.default.forwarding',
                       'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables')
-DEFAULT_FILES = dict(daemon_config_path='/etc/docker/daemon.json',
-                     daemon_flag_dropin_path='/etc/systemd/system/docker.service.d/netfleet-daemon-flags.conf',
-                     sysctl_file='/etc/sysctl.d/90-netfleet-forwarding.conf',
-                     modules_load_file='/etc/modules-load.d/netfleet-br_netfilter.conf')
+# The defaults of the modules the roles call (daemon_config, ip_forward): the files the roles write by default.
+DEFAULT_FILES = dict(daemon_config_path=DEFAULT_DAEMON_CONFIG, daemon_flag_dropin_path=DEFAULT_DROPIN,
+                     sysctl_file=DEFAULT_SYSCTL_FILE, modules_load_file=DEFAULT_MODULES_LOAD_FILE)
 CODE_DIRECTORIES = ('plugins', 'roles', 'playbooks')
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def digest(value):
-    text = json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
 _code_digests = {}

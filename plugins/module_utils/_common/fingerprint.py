@@ -28,7 +28,8 @@ RECORD_FORMAT = 1
 NETWORK_KEYS = ('Name', 'Id', 'Driver', 'Scope', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable',
                 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Options', 'Labels')
 CLUSTER_KEYS = ('ID', 'Spec', 'DefaultAddrPool', 'SubnetSize', 'DataPathPort')
-# Interfaces Docker creates; the address plan does not claim them either (plugins/filter/fleet.py).
+# Interfaces Docker creates (bridges, veths, VXLAN and overlay namespaces' links) and loopback: neither the
+# fingerprint nor the address plan's host claims (plugins/filter/fleet.py) count them.
 DOCKER_OWNED_DEVICE = re.compile(r'^(docker|br-|veth|vx-|ov-|nfs-|lo$)')
 
 
@@ -38,14 +39,18 @@ def digest(value) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
+def _sorted_entries(path):
+    """The names in a directory, sorted; none when it cannot be listed."""
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
 def directory_state(path):
     """{file name: digest of its content} of the regular files in ``path`` ({} when it does not exist)."""
-    try:
-        names = sorted(os.listdir(path))
-    except OSError:
-        return {}
     state = {}
-    for name in names:
+    for name in _sorted_entries(path):
         full = os.path.join(path, name)
         if not os.path.isfile(full):
             continue
@@ -137,12 +142,8 @@ def routes_state(routes, addresses, docker_devices=()):
 
 def links_state(sys_class_net='/sys/class/net', docker_devices=()):
     """{interface: MTU} of the host's own interfaces: the overlay role sizes overlay networks from the underlay's."""
-    try:
-        names = sorted(os.listdir(sys_class_net))
-    except OSError:
-        return {}
     links = {}
-    for name in names:
+    for name in _sorted_entries(sys_class_net):
         if DOCKER_OWNED_DEVICE.match(name) or name in docker_devices:
             continue
         try:
